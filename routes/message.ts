@@ -1,0 +1,21 @@
+/** GET /message: the WebSocket clients subscribe and publish on. */
+import type { FastifyPluginAsync } from 'fastify'
+import { ClientConnection } from '../src/client-connection.js'
+
+const messageRoute: FastifyPluginAsync = async (fastify) => {
+  const { config, connections } = fastify
+  const limits = {
+    maxSubscriptions: config.MAX_SUBSCRIPTIONS,
+    rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
+    maxQueuedBytes: config.MAX_QUEUED_BYTES
+  }
+
+  // the connection attaches its listeners synchronously, so no early frame is lost
+  fastify.get('/message', { websocket: true }, (socket, request) => {
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, request.log)
+    connections.open.add(connection)
+    socket.on('close', () => connections.open.delete(connection))
+  })
+}
+
+export default messageRoute

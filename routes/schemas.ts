@@ -1,0 +1,21 @@
+/** Response schemas shared by the HTTP routes. */
+import { Type } from '@sinclair/typebox'
+import { Topic } from '../src/protocol.js'
+
+export const TopicParams = Type.Object({ topic: Topic })
+
+export const TopicStats = Type.Object({
+  topic: Type.String(),
+  subscribers: Type.Integer(),
+  published: Type.Integer(),
+  delivered: Type.Integer(),
+  lastPublishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+})
+
+/** Fastify's own error body, documented for the routes that return it. */
+export const HttpError = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Optional(Type.String()),
+  error: Type.String(),
+  message: Type.String()
+})

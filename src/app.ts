@@ -1,0 +1,32 @@
+/** Builds proxyer from its plugins and routes; tests build it the same way. */
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Config } from './config.js'
+import configPlugin from '../plugins/config.js'
+import proxyerPlugin from '../plugins/proxyer.js'
+import websocketPlugin from '../plugins/websocket.js'
+import staticPlugin from '../plugins/static.js'
+import brokerErrorsPlugin from '../plugins/broker-errors.js'
+import messageRoute from '../routes/message.js'
+import publishRoute from '../routes/publish.js'
+import topicsRoute from '../routes/topics.js'
+import healthRoute from '../routes/health.js'
+
+export async function buildApp (config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL },
+    bodyLimit: config.MAX_MESSAGE_BYTES
+  })
+
+  await app.register(configPlugin, { config })
+  await app.register(brokerErrorsPlugin)
+  await app.register(proxyerPlugin)
+  await app.register(websocketPlugin)
+  await app.register(staticPlugin)
+
+  await app.register(messageRoute)
+  await app.register(publishRoute)
+  await app.register(topicsRoute)
+  await app.register(healthRoute)
+
+  return app
+}

@@ -1,0 +1,88 @@
+/** The subscribers and figures of each topic on this process; shared by every broker. */
+import type { Subscriber, TopicStats } from './broker.js'
+
+interface TopicEntry {
+  subscribers: Set<Subscriber>
+  published: number
+  delivered: number
+  lastPublishedAt: number | null
+}
+
+export class TopicRegistry {
+  private readonly entries = new Map<string, TopicEntry>()
+
+  /** Returns true when this is the topic's first subscriber here. */
+  add (topic: string, subscriber: Subscriber): boolean {
+    const entry = this.entry(topic)
+    entry.subscribers.add(subscriber)
+    return entry.subscribers.size === 1
+  }
+
+  /** Returns true when the topic has no subscriber left here. */
+  remove (topic: string, subscriber: Subscriber): boolean {
+    const entry = this.entries.get(topic)
+    if (entry === undefined || !entry.subscribers.delete(subscriber)) return false
+    // a topic nobody ever published to has nothing worth keeping
+    if (entry.subscribers.size === 0 && entry.published === 0) this.entries.delete(topic)
+    return entry.subscribers.size === 0
+  }
+
+  subscriberCount (topic: string): number {
+    return this.entries.get(topic)?.subscribers.size ?? 0
+  }
+
+  recordPublish (topic: string, at = Date.now()): void {
+    const entry = this.entry(topic)
+    entry.published++
+    entry.lastPublishedAt = at
+  }
+
+  /** Hands the frame to every local subscriber of the topic; returns how many. */
+  deliver (topic: string, frame: Buffer): number {
+    const entry = this.entries.get(topic)
+    if (entry === undefined) return 0
+    for (const subscriber of entry.subscribers) subscriber.deliver(frame)
+    entry.delivered += entry.subscribers.size
+    return entry.subscribers.size
+  }
+
+  stats (topic: string): TopicStats | undefined {
+    const entry = this.entries.get(topic)
+    return entry === undefined ? undefined : toStats(topic, entry)
+  }
+
+  allStats (): TopicStats[] {
+    return [...this.entries].map(([topic, entry]) => toStats(topic, entry))
+  }
+
+  /** Topics with a local subscriber, for resubscribing a backend. */
+  subscribedTopics (): string[] {
+    return [...this.entries].filter(([, entry]) => entry.subscribers.size > 0).map(([topic]) => topic)
+  }
+
+  /** Forgets topics without subscribers whose last message is older than `ttlMs`. */
+  sweep (ttlMs: number, now = Date.now()): void {
+    for (const [topic, entry] of this.entries) {
+      if (entry.subscribers.size === 0 && (entry.lastPublishedAt ?? 0) < now - ttlMs) this.entries.delete(topic)
+    }
+  }
+
+  private entry (topic: string): TopicEntry {
+    let entry = this.entries.get(topic)
+    if (entry === undefined) {
+      entry = { subscribers: new Set(), published: 0, delivered: 0, lastPublishedAt: null }
+      this.entries.set(topic, entry)
+    }
+    return entry
+  }
+}
+
+function toStats (topic: string, entry: TopicEntry): TopicStats {
+  return {
+    topic,
+    subscribers: entry.subscribers.size,
+    published: entry.published,
+    delivered: entry.delivered,
+    lastPublishedAt: entry.lastPublishedAt === null ? null : new Date(entry.lastPublishedAt).toISOString()
+  }
+}

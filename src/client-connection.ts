@@ -1,0 +1,228 @@
+/** One WebSocket client: parses and checks its requests, runs them on the broker, receives its topics. */
+import type { Socket } from 'node:net'
+import type { RawData, WebSocket } from 'ws'
+import { BrokerUnavailableError, type Broker, type Subscriber } from './broker/broker.js'
+import {
+  CloseCode, ErrorCode, errorFrame, isValidTopic, replyFrame, requestCheckers,
+  type Action, type ClientRequest, type RequestIdValue
+} from './protocol.js'
+import type { WriteBatcher } from './write-batcher.js'
+
+export interface ConnectionLimits {
+  maxSubscriptions: number
+  /** Requests a second; past it requests are refused, past twice it the connection is closed. */
+  rateLimitPerSecond: number
+  /** Bytes queued for a client that does not read; past it the connection is closed. */
+  maxQueuedBytes: number
+}
+
+export interface ConnectionLogger {
+  debug (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
+
+/** Close code for a client that does not read its frames (private-use range, RFC 6455 7.4.2). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4008
+
+export class ClientConnection implements Subscriber {
+  /** Cleared by each heartbeat, set again by the client's pong. */
+  alive = true
+  private readonly topics = new Set<string>()
+  /** Requests run one after another, so replies and effects keep the client's order. */
+  private queue: Promise<void> = Promise.resolve()
+  private closed = false
+  private windowStart = 0
+  private windowCount = 0
+
+  constructor (
+    private readonly socket: WebSocket,
+    private readonly rawSocket: Socket,
+    private readonly broker: Broker,
+    private readonly batcher: WriteBatcher,
+    private readonly limits: ConnectionLimits,
+    private readonly log: ConnectionLogger
+  ) {
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary))
+    socket.on('pong', () => { this.alive = true })
+    socket.on('close', () => this.dispose())
+    socket.on('error', (err) => this.log.debug({ err }, 'websocket error'))
+  }
+
+  get subscriptionCount (): number {
+    return this.topics.size
+  }
+
+  deliver (frame: Buffer): void {
+    if (this.closed) return
+    if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
+      this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
+      this.close(SLOW_CONSUMER_CLOSE_CODE, 'slow consumer')
+      return
+    }
+    this.batcher.hold(this.rawSocket)
+    this.socket.send(frame, { binary: false })
+  }
+
+  /** Pings the client; a client that did not answer the previous ping is dropped. */
+  heartbeat (): void {
+    if (!this.alive) {
+      this.log.debug({}, 'dropping a connection that missed its ping')
+      this.socket.terminate()
+      return
+    }
+    this.alive = false
+    this.socket.ping()
+  }
+
+  close (code: number, reason: string): void {
+    this.socket.close(code, reason)
+  }
+
+  private receive (data: RawData, isBinary: boolean): void {
+    this.alive = true
+    if (!this.withinRateLimit()) return
+    if (isBinary) {
+      this.sendError(ErrorCode.unsupportedData, 'Binary frames are not supported: send each request as a JSON text frame')
+      return
+    }
+    const request = this.parse(data.toString())
+    if (request !== undefined) this.queue = this.queue.then(() => this.run(request))
+  }
+
+  private withinRateLimit (): boolean {
+    const now = Date.now()
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now
+      this.windowCount = 0
+    }
+    this.windowCount++
+    if (this.windowCount <= this.limits.rateLimitPerSecond) return true
+    if (this.windowCount > 2 * this.limits.rateLimitPerSecond) {
+      this.close(CloseCode.policyViolation, 'rate limit exceeded')
+    } else {
+      this.sendError(ErrorCode.rateLimited, `Too many requests: at most ${this.limits.rateLimitPerSecond} a second; this one was dropped`)
+    }
+    return false
+  }
+
+  /** Returns the request when it is well formed; otherwise answers with an error frame. */
+  private parse (text: string): ClientRequest | undefined {
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      this.sendError(ErrorCode.badJson, 'The frame is not valid JSON')
+      return undefined
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.sendError(ErrorCode.invalidRequest, 'A request must be a JSON object with an "action"')
+      return undefined
+    }
+    const fields = value as Record<string, unknown>
+    const id = requestId(fields.id)
+    if (typeof fields.action !== 'string') {
+      this.sendError(ErrorCode.invalidRequest, 'A request must have an "action" string', id)
+      return undefined
+    }
+    if (!Object.hasOwn(requestCheckers, fields.action)) {
+      this.sendError(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use subscribe, unsubscribe, publish or ping`, id)
+      return undefined
+    }
+    const checker = requestCheckers[fields.action as Action]
+    if (!checker.Check(value)) {
+      const first = checker.Errors(value).First()
+      const where = first?.path === '' || first === undefined ? 'request' : `"${first.path.slice(1)}"`
+      this.sendError(ErrorCode.invalidRequest, `Invalid ${fields.action} request: ${where}: ${first?.message ?? 'does not match the protocol'}`, id)
+      return undefined
+    }
+    const request = value as ClientRequest
+    if (request.action !== 'ping' && !isValidTopic(request.topic)) {
+      this.sendError(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use 1 to 128 letters, digits and _ - . :`, id)
+      return undefined
+    }
+    return request
+  }
+
+  private async run (request: ClientRequest): Promise<void> {
+    if (this.closed) return
+    try {
+      switch (request.action) {
+        case 'subscribe': return await this.subscribe(request.topic, request.id)
+        case 'unsubscribe': return await this.unsubscribe(request.topic, request.id)
+        case 'publish': return await this.publish(request.topic, request.message, request.id)
+        case 'ping': return this.send(replyFrame('pong', request.id, {}))
+      }
+    } catch (err) {
+      if (err instanceof BrokerUnavailableError) {
+        this.sendError(ErrorCode.unavailable, `${err.message}; try again shortly`, request.id)
+      } else {
+        this.log.warn({ err, action: request.action }, 'request failed')
+        this.sendError(ErrorCode.internal, 'The server could not run this request', request.id)
+      }
+    }
+  }
+
+  private async subscribe (topic: string, id: RequestIdValue | undefined): Promise<void> {
+    if (!this.topics.has(topic)) {
+      if (this.topics.size >= this.limits.maxSubscriptions) {
+        this.sendError(ErrorCode.tooManySubscriptions, `A connection may hold at most ${this.limits.maxSubscriptions} subscriptions`, id)
+        return
+      }
+      this.topics.add(topic)
+      try {
+        await this.broker.subscribe(topic, this)
+      } catch (err) {
+        this.topics.delete(topic)
+        await this.broker.unsubscribe(topic, this)
+        throw err
+      }
+    }
+    if (id !== undefined) this.send(replyFrame('subscribed', id, { topic }))
+  }
+
+  private async unsubscribe (topic: string, id: RequestIdValue | undefined): Promise<void> {
+    if (this.topics.delete(topic)) await this.broker.unsubscribe(topic, this)
+    if (id !== undefined) this.send(replyFrame('unsubscribed', id, { topic }))
+  }
+
+  private async publish (topic: string, message: unknown, id: RequestIdValue | undefined): Promise<void> {
+    const result = await this.broker.publish(topic, message)
+    if (id !== undefined) this.send(replyFrame('published', id, { ...result }))
+  }
+
+  private send (frame: string): void {
+    if (this.closed) return
+    this.batcher.hold(this.rawSocket)
+    this.socket.send(frame)
+  }
+
+  private sendError (code: ErrorCode, error: string, id?: RequestIdValue): void {
+    this.send(errorFrame(code, error, id))
+  }
+
+  /** Runs after the requests already queued, so none of them can subscribe after cleanup. */
+  private dispose (): void {
+    this.closed = true
+    this.queue = this.queue.then(async () => {
+      const topics = [...this.topics]
+      this.topics.clear()
+      await Promise.all(topics.map((topic) => this.broker.unsubscribe(topic, this)))
+    }).catch((err) => this.log.warn({ err }, 'unsubscribing a closed connection failed'))
+  }
+
+  /** Resolves once the connection's requests and cleanup have run. */
+  settled (): Promise<void> {
+    return this.queue
+  }
+}
+
+function requestId (value: unknown): RequestIdValue | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value
+  if (typeof value === 'string' && value.length <= 128) return value
+  return undefined
+}
+
+/** Keeps error sentences short whatever the client sent. */
+function clip (text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text
+}

@@ -1,0 +1,92 @@
+/** Starts the real app on a free port for a test and closes it when the test ends. */
+import type { FastifyInstance } from 'fastify'
+import WebSocket from 'ws'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+
+interface Teardown {
+  teardown (fn: () => unknown): void
+}
+
+export interface RunningApp {
+  app: FastifyInstance
+  /** http://127.0.0.1:PORT */
+  url: string
+  /** ws://127.0.0.1:PORT/message */
+  wsUrl: string
+}
+
+export async function startApp (t: Teardown, env: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningApp> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...env })
+  const app = await buildApp(config)
+  t.teardown(() => app.close())
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, url: address, wsUrl: `${address.replace('http', 'ws')}/message` }
+}
+
+/** A WebSocket client that keeps every frame it receives, parsed, for the test to wait on. */
+export class TestClient {
+  readonly frames: any[] = []
+  readonly socket: WebSocket
+  private waiters: Array<() => void> = []
+
+  private constructor (socket: WebSocket) {
+    this.socket = socket
+    socket.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()))
+      for (const wake of this.waiters.splice(0)) wake()
+    })
+    socket.on('close', () => { for (const wake of this.waiters.splice(0)) wake() })
+  }
+
+  static async connect (t: Teardown, wsUrl: string): Promise<TestClient> {
+    const socket = new WebSocket(wsUrl)
+    t.teardown(() => socket.terminate())
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', resolve)
+      socket.once('error', reject)
+    })
+    return new TestClient(socket)
+  }
+
+  send (frame: unknown): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+  }
+
+  /** Sends a request with an id and resolves with the reply carrying that id. */
+  async request (frame: Record<string, unknown>): Promise<any> {
+    const id = `r${Math.random().toString(36).slice(2)}`
+    this.send({ ...frame, id })
+    return this.waitFor((f) => f.id === id)
+  }
+
+  /** Resolves with the first frame, received so far or later, that matches. */
+  async waitFor (match: (frame: any) => boolean, timeoutMs = 5000): Promise<any> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.frames.find(match)
+      if (found !== undefined) return found
+      if (this.socket.readyState === WebSocket.CLOSED) throw new Error('socket closed while waiting for a frame')
+      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+  }
+
+  /** Resolves with the close code and reason once the server closes the socket. */
+  async closed (): Promise<{ code: number, reason: string }> {
+    return new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+  }
+
+  /** Frames of action `publish` received so far. */
+  get deliveries (): any[] {
+    return this.frames.filter((f) => f.action === 'publish')
+  }
+}
+
+/** Lets in-flight frames arrive, for tests that check something did not happen. */
+export async function settle (ms = 100): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
