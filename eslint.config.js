@@ -1,3 +1,4 @@
+import globals from 'globals'
 import neostandard from 'neostandard'
 
 export default [
@@ -10,5 +11,10 @@ export default [
       // typebox names a schema and its Static<> type alike; tsc still catches real redeclarations
       '@typescript-eslint/no-redeclare': 'off'
     }
+  },
+  {
+    // the live page's script runs in the browser
+    files: ['public/**/*.js'],
+    languageOptions: { globals: globals.browser }
   }
 ]

@@ -14,7 +14,9 @@ import healthRoute from '../routes/health.js'
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
-    bodyLimit: config.MAX_MESSAGE_BYTES
+    bodyLimit: config.MAX_MESSAGE_BYTES,
+    // room for the longest topic (128), so a longer one meets the schema's 400 rather than a 414
+    routerOptions: { maxParamLength: 256 }
   })
 
   await app.register(configPlugin, { config })

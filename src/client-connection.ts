@@ -74,35 +74,47 @@ export class ClientConnection implements Subscriber {
     this.socket.ping()
   }
 
+  /** Closes with a close frame; subscriptions go at once, not after the client's close handshake. */
   close (code: number, reason: string): void {
     this.socket.close(code, reason)
+    this.dispose()
   }
 
   private receive (data: RawData, isBinary: boolean): void {
     this.alive = true
-    if (!this.withinRateLimit()) return
+    const allowance = this.rateAllowance()
+    if (allowance === 'cut') {
+      this.close(CloseCode.policyViolation, 'rate limit exceeded')
+      return
+    }
     if (isBinary) {
-      this.sendError(ErrorCode.unsupportedData, 'Binary frames are not supported: send each request as a JSON text frame')
+      this.refuse(ErrorCode.unsupportedData, 'Binary frames are not supported: send each request as a JSON text frame')
       return
     }
     const request = this.parse(data.toString())
-    if (request !== undefined) this.queue = this.queue.then(() => this.run(request))
+    if (request === undefined) return
+    if (allowance === 'refuse') {
+      this.refuse(ErrorCode.rateLimited, `Too many requests: at most ${this.limits.rateLimitPerSecond} a second; this one was dropped`, request.id)
+      return
+    }
+    this.enqueue(() => this.run(request))
   }
 
-  private withinRateLimit (): boolean {
+  /** Requests past the limit in one second are refused; a client sending twice the limit is cut off. */
+  private rateAllowance (): 'serve' | 'refuse' | 'cut' {
     const now = Date.now()
     if (now - this.windowStart >= 1000) {
       this.windowStart = now
       this.windowCount = 0
     }
     this.windowCount++
-    if (this.windowCount <= this.limits.rateLimitPerSecond) return true
-    if (this.windowCount > 2 * this.limits.rateLimitPerSecond) {
-      this.close(CloseCode.policyViolation, 'rate limit exceeded')
-    } else {
-      this.sendError(ErrorCode.rateLimited, `Too many requests: at most ${this.limits.rateLimitPerSecond} a second; this one was dropped`)
-    }
-    return false
+    if (this.windowCount <= this.limits.rateLimitPerSecond) return 'serve'
+    return this.windowCount > 2 * this.limits.rateLimitPerSecond ? 'cut' : 'refuse'
+  }
+
+  /** Replies and effects keep the order of the client's requests, errors included. */
+  private enqueue (work: () => void | Promise<void>): void {
+    this.queue = this.queue.then(work)
   }
 
   /** Returns the request when it is well formed; otherwise answers with an error frame. */
@@ -111,33 +123,33 @@ export class ClientConnection implements Subscriber {
     try {
       value = JSON.parse(text)
     } catch {
-      this.sendError(ErrorCode.badJson, 'The frame is not valid JSON')
+      this.refuse(ErrorCode.badJson, 'The frame is not valid JSON')
       return undefined
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.sendError(ErrorCode.invalidRequest, 'A request must be a JSON object with an "action"')
+      this.refuse(ErrorCode.invalidRequest, 'A request must be a JSON object with an "action"')
       return undefined
     }
     const fields = value as Record<string, unknown>
     const id = requestId(fields.id)
     if (typeof fields.action !== 'string') {
-      this.sendError(ErrorCode.invalidRequest, 'A request must have an "action" string', id)
+      this.refuse(ErrorCode.invalidRequest, 'A request must have an "action" string', id)
       return undefined
     }
     if (!Object.hasOwn(requestCheckers, fields.action)) {
-      this.sendError(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use subscribe, unsubscribe, publish or ping`, id)
+      this.refuse(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use subscribe, unsubscribe, publish or ping`, id)
       return undefined
     }
     const checker = requestCheckers[fields.action as Action]
     if (!checker.Check(value)) {
       const first = checker.Errors(value).First()
       const where = first?.path === '' || first === undefined ? 'request' : `"${first.path.slice(1)}"`
-      this.sendError(ErrorCode.invalidRequest, `Invalid ${fields.action} request: ${where}: ${first?.message ?? 'does not match the protocol'}`, id)
+      this.refuse(ErrorCode.invalidRequest, `Invalid ${fields.action} request: ${where}: ${first?.message ?? 'does not match the protocol'}`, id)
       return undefined
     }
     const request = value as ClientRequest
     if (request.action !== 'ping' && !isValidTopic(request.topic)) {
-      this.sendError(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use 1 to 128 letters, digits and _ - . :`, id)
+      this.refuse(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use 1 to 128 letters, digits and _ - . :`, id)
       return undefined
     }
     return request
@@ -200,8 +212,14 @@ export class ClientConnection implements Subscriber {
     this.send(errorFrame(code, error, id))
   }
 
+  /** Answers a request refused before it ran, in its turn among the requests still running. */
+  private refuse (code: ErrorCode, error: string, id?: RequestIdValue): void {
+    this.enqueue(() => this.sendError(code, error, id))
+  }
+
   /** Runs after the requests already queued, so none of them can subscribe after cleanup. */
   private dispose (): void {
+    if (this.closed) return
     this.closed = true
     this.queue = this.queue.then(async () => {
       const topics = [...this.topics]

@@ -1,0 +1,58 @@
+import t from 'tap'
+import { MemoryBroker } from '../../src/broker/memory-broker.js'
+import type { Subscriber } from '../../src/broker/broker.js'
+
+function recorder (): Subscriber & { received: unknown[] } {
+  const received: unknown[] = []
+  return { received, deliver: (frame) => received.push(JSON.parse(frame.toString())) }
+}
+
+t.test('delivers to subscribers of the topic, once each, and counts', async (t) => {
+  const broker = new MemoryBroker({ topicTtlMs: 60_000 })
+  t.teardown(() => broker.close())
+  const a = recorder()
+  const b = recorder()
+  await broker.subscribe('booked', a)
+  await broker.subscribe('booked', b)
+  await broker.subscribe('booked', b)
+  await broker.subscribe('visits', b)
+
+  t.same(await broker.publish('booked', 'm1'), { topic: 'booked', subscribers: 2 })
+  t.same(a.received, [{ action: 'publish', topic: 'booked', message: 'm1' }])
+  t.same(b.received, [{ action: 'publish', topic: 'booked', message: 'm1' }])
+
+  await broker.unsubscribe('booked', a)
+  t.same(await broker.publish('booked', 'm2'), { topic: 'booked', subscribers: 1 })
+  t.equal(a.received.length, 1, 'no delivery after unsubscribe')
+  t.match(await broker.topic('booked'), { subscribers: 1, published: 2, delivered: 3 })
+})
+
+t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {
+  const broker = new MemoryBroker({ topicTtlMs: 50 })
+  t.teardown(() => broker.close())
+  const listener = recorder()
+  await broker.subscribe('kept', listener)
+  await broker.publish('kept', 1)
+  await broker.publish('idle', 1)
+  t.same((await broker.topics()).map((s) => s.topic).sort(), ['idle', 'kept'])
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.same((await broker.topics()).map((s) => s.topic), ['kept'], 'a topic with a subscriber stays')
+  t.equal(await broker.topic('idle'), undefined)
+})
+
+t.test('a topic only subscribed and left is forgotten at once', async (t) => {
+  const broker = new MemoryBroker({ topicTtlMs: 60_000 })
+  t.teardown(() => broker.close())
+  const listener = recorder()
+  await broker.subscribe('booked', listener)
+  await broker.unsubscribe('booked', listener)
+  await broker.unsubscribe('booked', listener)
+  t.same(await broker.topics(), [])
+})
+
+t.test('is ready until closed', async (t) => {
+  const broker = new MemoryBroker({ topicTtlMs: 60_000 })
+  t.equal(broker.ready, true)
+  await broker.close()
+  t.equal(broker.ready, false)
+})

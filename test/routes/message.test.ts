@@ -1,0 +1,110 @@
+import t from 'tap'
+import { settle, startApp, TestClient } from '../helper.js'
+
+const BOOKING = '1673254205340:2199:32925:en00030'
+
+t.test('the original scenario: client 2 subscribes to booked, client 1 publishes, client 2 receives it', async (t) => {
+  const { wsUrl } = await startApp(t)
+  const client1 = await TestClient.connect(t, wsUrl)
+  const client2 = await TestClient.connect(t, wsUrl)
+
+  client2.send({ action: 'subscribe', topic: 'booked' })
+  await client2.request({ action: 'ping' }) // the subscribe ran: requests run in order
+  client1.send({ action: 'publish', topic: 'booked', message: BOOKING })
+
+  const frame = await client2.waitFor((f) => f.action === 'publish')
+  t.same(frame, { action: 'publish', message: BOOKING, topic: 'booked' })
+  await settle()
+  t.same(client1.frames, [], 'requests without id get no reply, as in the original protocol')
+  t.equal(client2.frames.length, 2, 'client 2 got its pong and the booking, nothing else')
+})
+
+t.test('requests with an id get replies carrying that id', async (t) => {
+  const { wsUrl } = await startApp(t)
+  const client = await TestClient.connect(t, wsUrl)
+
+  t.same(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'subscribed', id: client.frames[0].id, topic: 'booked' })
+  const published = await client.request({ action: 'publish', topic: 'booked', message: { any: ['json', 1] } })
+  t.match(published, { action: 'published', topic: 'booked', subscribers: 1 })
+  t.same(client.deliveries, [{ action: 'publish', topic: 'booked', message: { any: ['json', 1] } }], 'the publisher is subscribed, so it receives its own message unchanged')
+  t.match(await client.request({ action: 'unsubscribe', topic: 'booked' }), { action: 'unsubscribed', topic: 'booked' })
+  client.send({ action: 'ping', id: 7 })
+  t.same(await client.waitFor((f) => f.id === 7), { action: 'pong', id: 7 }, 'numeric ids come back as numbers')
+})
+
+t.test('subscribing twice is harmless: one delivery per publish', async (t) => {
+  const { wsUrl } = await startApp(t)
+  const client = await TestClient.connect(t, wsUrl)
+  await client.request({ action: 'subscribe', topic: 'booked' })
+  await client.request({ action: 'subscribe', topic: 'booked' })
+  const reply = await client.request({ action: 'publish', topic: 'booked', message: 'once' })
+  t.equal(reply.subscribers, 1)
+  await settle()
+  t.equal(client.deliveries.length, 1)
+})
+
+t.test('topics are isolated and unsubscribe stops delivery', async (t) => {
+  const { wsUrl } = await startApp(t)
+  const booked = await TestClient.connect(t, wsUrl)
+  const visits = await TestClient.connect(t, wsUrl)
+  const publisher = await TestClient.connect(t, wsUrl)
+  await booked.request({ action: 'subscribe', topic: 'booked' })
+  await visits.request({ action: 'subscribe', topic: 'visits' })
+
+  await publisher.request({ action: 'publish', topic: 'booked', message: 'b1' })
+  await publisher.request({ action: 'publish', topic: 'visits', message: 'v1' })
+  await booked.waitFor((f) => f.message === 'b1')
+  await visits.waitFor((f) => f.message === 'v1')
+
+  await booked.request({ action: 'unsubscribe', topic: 'booked' })
+  const reply = await publisher.request({ action: 'publish', topic: 'booked', message: 'b2' })
+  t.equal(reply.subscribers, 0, 'nobody is left on booked')
+  await settle()
+  t.same(booked.deliveries.map((f) => f.message), ['b1'], 'booked saw only its topic, and nothing after unsubscribing')
+  t.same(visits.deliveries.map((f) => f.message), ['v1'], 'visits saw only its topic')
+})
+
+t.test('messages from one publisher arrive in the order sent', async (t) => {
+  const { wsUrl } = await startApp(t)
+  const subscriber = await TestClient.connect(t, wsUrl)
+  const publisher = await TestClient.connect(t, wsUrl)
+  await subscriber.request({ action: 'subscribe', topic: 'booked' })
+  for (let i = 0; i < 150; i++) publisher.send({ action: 'publish', topic: 'booked', message: i })
+  await subscriber.waitFor((f) => f.message === 149)
+  t.same(subscriber.deliveries.map((f) => f.message), Array.from({ length: 150 }, (_, i) => i))
+})
+
+t.test('a closed connection leaves no subscription behind, over 1,000 cycles', async (t) => {
+  const { url, wsUrl } = await startApp(t)
+  for (let i = 0; i < 1000; i++) {
+    const client = await TestClient.connect(t, wsUrl)
+    // half of them close before the server has even answered
+    if (i % 2 === 0) await client.request({ action: 'subscribe', topic: 'booked' })
+    else client.send({ action: 'subscribe', topic: 'booked' })
+    client.socket.close()
+  }
+  const survivor = await TestClient.connect(t, wsUrl)
+  await survivor.request({ action: 'subscribe', topic: 'booked' })
+  await settle(200)
+  const stats = await (await fetch(`${url}/topics/booked`)).json()
+  t.equal(stats.subscribers, 1, 'only the one open connection is subscribed')
+  const reply = await survivor.request({ action: 'publish', topic: 'booked', message: 'x' })
+  t.equal(reply.subscribers, 1)
+})
+
+t.test('the server pings clients and drops those that do not answer', async (t) => {
+  const { url, wsUrl } = await startApp(t, { PING_INTERVAL_MS: 100 })
+  const healthy = await TestClient.connect(t, wsUrl)
+  const dead = await TestClient.connect(t, wsUrl)
+  await healthy.request({ action: 'subscribe', topic: 'booked' })
+  await dead.request({ action: 'subscribe', topic: 'booked' })
+  // a frozen client: its socket stays open but it never answers a ping
+  dead.socket.pong = () => {}
+
+  const closed = await dead.closed()
+  t.equal(closed.code, 1006, 'the server cut the dead connection without a close frame')
+  await settle(300)
+  t.equal(healthy.socket.readyState, healthy.socket.OPEN, 'a client that answers pings stays connected')
+  const stats = await (await fetch(`${url}/topics/booked`)).json()
+  t.equal(stats.subscribers, 1, 'the dropped connection took its subscription with it')
+})
