@@ -1,7 +1,11 @@
-/** The broker behind every route, as `fastify.proxyer`: embedded by default. */
+/** The broker behind every route, as `fastify.proxyer`: embedded, or shared through Redis when REDIS_URL is set. */
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Broker } from '../src/broker/broker.js'
 import { MemoryBroker } from '../src/broker/memory-broker.js'
+import { RedisBroker } from '../src/broker/redis-broker.js'
+import { parseBridge } from '../src/broker/redis-bridge.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,7 +14,25 @@ declare module 'fastify' {
 }
 
 export default fp(async (fastify) => {
-  const broker = new MemoryBroker({ topicTtlMs: fastify.config.TOPIC_TTL_SECONDS * 1000 })
+  const { config } = fastify
+  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+  const describe = (): { connections: number } => ({ connections: fastify.connections.open.size })
+  const topicTtlMs = config.TOPIC_TTL_SECONDS * 1000
+
+  const broker: Broker = fastify.hasDecorator('redis')
+    ? new RedisBroker({
+      commands: fastify.redis,
+      subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
+      prefix: config.REDIS_PREFIX,
+      bridge: parseBridge(config.REDIS_BRIDGE),
+      instanceId,
+      instanceTtlMs: config.INSTANCE_TTL_MS,
+      topicTtlMs,
+      describe,
+      log: fastify.log
+    })
+    : new MemoryBroker({ instanceId, topicTtlMs, describe })
+
   fastify.decorate('proxyer', broker)
   fastify.addHook('onClose', async () => broker.close())
-}, { name: 'proxyer', dependencies: ['config'] })
+}, { name: 'proxyer', dependencies: ['config', 'websocket'] })

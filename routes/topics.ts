@@ -1,24 +1,30 @@
-/** GET /topics and GET /topics/:topic: figures for monitoring. */
+/** GET /topics and GET /topics/:topic: figures for monitoring, of the cluster or of this instance. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpError, TopicParams, TopicStats } from './schemas.js'
+
+const ScopeQuery = Type.Object({
+  scope: Type.Union([Type.Literal('cluster'), Type.Literal('local')], { default: 'cluster' })
+})
 
 const topicsRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics', {
     schema: {
-      response: { 200: Type.Object({ topics: Type.Array(TopicStats) }) }
+      querystring: ScopeQuery,
+      response: { 200: Type.Object({ topics: Type.Array(TopicStats) }), 503: HttpError }
     }
-  }, async () => {
-    const topics = await fastify.proxyer.topics()
+  }, async (request) => {
+    const topics = await fastify.proxyer.topics(request.query.scope)
     return { topics: topics.sort((a, b) => a.topic.localeCompare(b.topic)) }
   })
 
   fastify.get('/topics/:topic', {
     schema: {
       params: TopicParams,
-      response: { 200: TopicStats, 404: HttpError }
+      querystring: ScopeQuery,
+      response: { 200: TopicStats, 404: HttpError, 503: HttpError }
     }
   }, async (request, reply) => {
-    const stats = await fastify.proxyer.topic(request.params.topic)
+    const stats = await fastify.proxyer.topic(request.params.topic, request.query.scope)
     if (stats !== undefined) return stats
     return reply.code(404).send({
       statusCode: 404,

@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import configPlugin from '../plugins/config.js'
+import redisPlugin from '../plugins/redis.js'
 import proxyerPlugin from '../plugins/proxyer.js'
 import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
@@ -10,6 +11,7 @@ import messageRoute from '../routes/message.js'
 import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
 import healthRoute from '../routes/health.js'
+import clusterRoute from '../routes/cluster.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,14 +23,16 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
-  await app.register(proxyerPlugin)
   await app.register(websocketPlugin)
+  await app.register(redisPlugin)
+  await app.register(proxyerPlugin)
   await app.register(staticPlugin)
 
   await app.register(messageRoute)
   await app.register(publishRoute)
   await app.register(topicsRoute)
   await app.register(healthRoute)
+  await app.register(clusterRoute)
 
   return app
 }

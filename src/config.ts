@@ -15,7 +15,12 @@ export const ConfigSchema = Type.Object({
   MAX_QUEUED_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
   RATE_LIMIT_PER_SECOND: Type.Integer({ minimum: 1, default: 200 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
-  TOPIC_TTL_SECONDS: Type.Integer({ minimum: 1, default: 3600 })
+  TOPIC_TTL_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_PREFIX: Type.String({ default: 'proxyer:' }),
+  REDIS_BRIDGE: Type.String({ default: '' }),
+  INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 })
 })
 
 export type Config = Static<typeof ConfigSchema>

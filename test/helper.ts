@@ -90,3 +90,8 @@ export class TestClient {
 export async function settle (ms = 100): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
 }
+
+/** GET a JSON body, for tests that read figures. */
+export async function getJson (url: string): Promise<any> {
+  return (await fetch(url)).json()
+}

@@ -14,6 +14,18 @@ export interface TopicStats {
   lastPublishedAt: string | null
 }
 
+/** Figures of the whole cluster, or of this instance alone. */
+export type Scope = 'cluster' | 'local'
+
+export interface InstanceInfo {
+  id: string
+  /** True for the instance that answers. */
+  self: boolean
+  connections: number
+  startedAt: string
+  lastSeenAt: string
+}
+
 export interface PublishResult {
   topic: string
   /** How many subscribers the message was handed to. */
@@ -28,9 +40,11 @@ export interface Broker {
   /** Never fails: the subscriber is gone locally even when the backend cannot be told. */
   unsubscribe (topic: string, subscriber: Subscriber): Promise<void>
   publish (topic: string, message: unknown): Promise<PublishResult>
-  topics (): Promise<TopicStats[]>
+  topics (scope?: Scope): Promise<TopicStats[]>
   /** Undefined for a topic with neither subscribers nor messages. */
-  topic (topic: string): Promise<TopicStats | undefined>
+  topic (topic: string, scope?: Scope): Promise<TopicStats | undefined>
+  /** The live instances sharing the topics: just this one for the embedded broker. */
+  instances (): Promise<InstanceInfo[]>
   close (): Promise<void>
 }
 

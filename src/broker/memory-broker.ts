@@ -1,19 +1,23 @@
 /** The embedded broker: one process, topics in memory, nothing else to install. */
-import type { Broker, PublishResult, Subscriber, TopicStats } from './broker.js'
+import type { Broker, InstanceInfo, PublishResult, Subscriber, TopicStats } from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
 import { publishFrame } from '../protocol.js'
 
 export interface MemoryBrokerOptions {
   /** How long a topic without subscribers keeps its figures after its last message. */
   topicTtlMs: number
+  instanceId: string
+  /** What this instance reports of itself in instances(). */
+  describe: () => { connections: number }
 }
 
 export class MemoryBroker implements Broker {
   private readonly registry = new TopicRegistry()
   private readonly sweeper: NodeJS.Timeout
+  private readonly startedAt = new Date().toISOString()
   private closed = false
 
-  constructor (options: MemoryBrokerOptions) {
+  constructor (private readonly options: MemoryBrokerOptions) {
     this.sweeper = setInterval(() => this.registry.sweep(options.topicTtlMs), Math.min(options.topicTtlMs, 60_000))
     this.sweeper.unref()
   }
@@ -42,6 +46,11 @@ export class MemoryBroker implements Broker {
 
   async topic (topic: string): Promise<TopicStats | undefined> {
     return this.registry.stats(topic)
+  }
+
+  async instances (): Promise<InstanceInfo[]> {
+    const { instanceId: id, describe } = this.options
+    return [{ id, self: true, connections: describe().connections, startedAt: this.startedAt, lastSeenAt: new Date().toISOString() }]
   }
 
   async close (): Promise<void> {

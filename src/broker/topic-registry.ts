@@ -18,13 +18,13 @@ export class TopicRegistry {
     return entry.subscribers.size === 1
   }
 
-  /** Returns true when the topic has no subscriber left here. */
+  /** Returns false when the subscriber was not subscribed to the topic. */
   remove (topic: string, subscriber: Subscriber): boolean {
     const entry = this.entries.get(topic)
     if (entry === undefined || !entry.subscribers.delete(subscriber)) return false
     // a topic nobody ever published to has nothing worth keeping
     if (entry.subscribers.size === 0 && entry.published === 0) this.entries.delete(topic)
-    return entry.subscribers.size === 0
+    return true
   }
 
   subscriberCount (topic: string): number {

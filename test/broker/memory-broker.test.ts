@@ -8,7 +8,7 @@ function recorder (): Subscriber & { received: unknown[] } {
 }
 
 t.test('delivers to subscribers of the topic, once each, and counts', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000 })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const a = recorder()
   const b = recorder()
@@ -28,7 +28,7 @@ t.test('delivers to subscribers of the topic, once each, and counts', async (t) 
 })
 
 t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 50 })
+  const broker = new MemoryBroker({ topicTtlMs: 50, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('kept', listener)
@@ -41,7 +41,7 @@ t.test('forgets a topic nobody listens to once its last message is older than th
 })
 
 t.test('a topic only subscribed and left is forgotten at once', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000 })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('booked', listener)
@@ -51,7 +51,7 @@ t.test('a topic only subscribed and left is forgotten at once', async (t) => {
 })
 
 t.test('is ready until closed', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000 })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.equal(broker.ready, true)
   await broker.close()
   t.equal(broker.ready, false)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { settle, startApp, TestClient } from '../helper.js'
+import { settle, startApp, TestClient, getJson } from '../helper.js'
 
 /** Each bad request, the error it gets, and proof that the connection still works afterwards. */
 const cases: Array<{ name: string, frame: string, code: string, error: RegExp, id?: unknown }> = [
@@ -28,7 +28,7 @@ t.test('every bad request gets its error frame and the connection keeps working'
     t.equal(reply.id, id, `${name}: carries the request's id where it had one`)
   }
   t.match(await client.request({ action: 'ping' }), { action: 'pong' }, 'the connection is still open and served')
-  t.same((await (await fetch(`${url}/topics`)).json()).topics, [], 'no bad request created a topic')
+  t.same((await getJson(`${url}/topics`)).topics, [], 'no bad request created a topic')
 })
 
 t.test('a binary frame is refused with unsupported_data and the connection stays open', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { settle, startApp, TestClient } from '../helper.js'
+import { settle, startApp, TestClient, getJson } from '../helper.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
 
@@ -86,7 +86,7 @@ t.test('a closed connection leaves no subscription behind, over 1,000 cycles', a
   const survivor = await TestClient.connect(t, wsUrl)
   await survivor.request({ action: 'subscribe', topic: 'booked' })
   await settle(200)
-  const stats = await (await fetch(`${url}/topics/booked`)).json()
+  const stats = await getJson(`${url}/topics/booked`)
   t.equal(stats.subscribers, 1, 'only the one open connection is subscribed')
   const reply = await survivor.request({ action: 'publish', topic: 'booked', message: 'x' })
   t.equal(reply.subscribers, 1)
@@ -105,6 +105,6 @@ t.test('the server pings clients and drops those that do not answer', async (t) 
   t.equal(closed.code, 1006, 'the server cut the dead connection without a close frame')
   await settle(300)
   t.equal(healthy.socket.readyState, healthy.socket.OPEN, 'a client that answers pings stays connected')
-  const stats = await (await fetch(`${url}/topics/booked`)).json()
+  const stats = await getJson(`${url}/topics/booked`)
   t.equal(stats.subscribers, 1, 'the dropped connection took its subscription with it')
 })

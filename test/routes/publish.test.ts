@@ -1,5 +1,5 @@
 import t from 'tap'
-import { settle, startApp, TestClient } from '../helper.js'
+import { settle, startApp, TestClient, getJson } from '../helper.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
 
@@ -55,6 +55,6 @@ t.test('bad HTTP publishes get a clear error and deliver nothing', async (t) => 
   }
   await settle()
   t.same(client.deliveries, [], 'nothing was delivered')
-  const stats = await (await fetch(`${url}/topics/booked`)).json()
+  const stats = await getJson(`${url}/topics/booked`)
   t.equal(stats.published, 0, 'nothing was counted as published')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Socket } from 'node:net'
-import { startApp, TestClient } from '../helper.js'
+import { startApp, TestClient, getJson } from '../helper.js'
 
 t.test('a subscriber that stops reading is cut off with 4008 and the others keep receiving', async (t) => {
   const { url, wsUrl } = await startApp(t, { MAX_QUEUED_BYTES: 64 * 1024, MAX_MESSAGE_BYTES: 128 * 1024 })
@@ -23,6 +23,6 @@ t.test('a subscriber that stops reading is cut off with 4008 and the others keep
   ;(stalled.socket as unknown as { _socket: Socket })._socket.resume()
   t.same(await closed, { code: 4008, reason: 'slow consumer' })
   t.ok(stalled.deliveries.length < count, `the stalled subscriber got ${stalled.deliveries.length} of ${count} before the cut`)
-  const stats = await (await fetch(`${url}/topics/booked`)).json()
+  const stats = await getJson(`${url}/topics/booked`)
   t.equal(stats.subscribers, 1, 'its subscription is gone')
 })

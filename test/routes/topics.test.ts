@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startApp, TestClient } from '../helper.js'
+import { startApp, TestClient, getJson } from '../helper.js'
 
 t.test('GET /topics and /topics/:topic show each live topic with its figures', async (t) => {
   const { url, wsUrl } = await startApp(t)
@@ -9,7 +9,7 @@ t.test('GET /topics and /topics/:topic show each live topic with its figures', a
   await b.request({ action: 'subscribe', topic: 'booked' })
   await b.request({ action: 'subscribe', topic: 'visits' })
 
-  t.same((await (await fetch(`${url}/topics`)).json()).topics, [
+  t.same((await getJson(`${url}/topics`)).topics, [
     { topic: 'booked', subscribers: 2, published: 0, delivered: 0, lastPublishedAt: null },
     { topic: 'visits', subscribers: 1, published: 0, delivered: 0, lastPublishedAt: null }
   ], 'subscribed topics, sorted by name, before any message')
@@ -19,10 +19,10 @@ t.test('GET /topics and /topics/:topic show each live topic with its figures', a
   await a.request({ action: 'publish', topic: 'booked', message: 2 })
   await a.request({ action: 'publish', topic: 'nobody-listens', message: 3 })
 
-  const booked = await (await fetch(`${url}/topics/booked`)).json()
+  const booked = await getJson(`${url}/topics/booked`)
   t.match(booked, { topic: 'booked', subscribers: 2, published: 2, delivered: 4 })
   t.ok(Date.parse(booked.lastPublishedAt) >= before - 1000, 'lastPublishedAt is an ISO time of the last message')
-  t.match(await (await fetch(`${url}/topics/nobody-listens`)).json(), { subscribers: 0, published: 1, delivered: 0 }, 'a topic with messages but no subscribers is live')
+  t.match(await getJson(`${url}/topics/nobody-listens`), { subscribers: 0, published: 1, delivered: 0 }, 'a topic with messages but no subscribers is live')
 
   await b.request({ action: 'unsubscribe', topic: 'visits' })
   const gone = await fetch(`${url}/topics/visits`)
