@@ -1,4 +1,6 @@
-/** WebSocket support, and the set of open client connections with their heartbeat. */
+/** WebSocket support, and the set of open client connections with their heartbeat and shutdown. */
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { ClientConnection } from '../src/client-connection.js'
@@ -17,10 +19,6 @@ declare module 'fastify' {
 }
 
 export default fp(async (fastify) => {
-  await fastify.register(websocket, {
-    options: { maxPayload: fastify.config.MAX_MESSAGE_BYTES }
-  })
-
   const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher() }
   fastify.decorate('connections', connections)
 
@@ -29,9 +27,18 @@ export default fp(async (fastify) => {
   }, fastify.config.PING_INTERVAL_MS)
   heartbeat.unref()
 
-  // clients reconnect elsewhere on 1001, instead of waiting for a dead socket to time out
-  fastify.addHook('preClose', async () => {
-    clearInterval(heartbeat)
-    for (const connection of connections.open) connection.close(CloseCode.goingAway, 'server shutting down')
+  await fastify.register(websocket, {
+    options: { maxPayload: fastify.config.MAX_MESSAGE_BYTES },
+    // clients reconnect elsewhere on 1001, instead of waiting for a dead socket to time out
+    preClose: async () => {
+      clearInterval(heartbeat)
+      fastify.websocketServer.close() // later upgrades are refused with 503
+      const clients = [...fastify.websocketServer.clients]
+      for (const connection of connections.open) connection.close(CloseCode.goingAway, 'server shutting down')
+      // a client that does not answer the close frame is not waited for past half the shutdown budget
+      const grace = sleep(fastify.config.SHUTDOWN_TIMEOUT_MS / 2)
+      await Promise.race([Promise.all(clients.map((client) => once(client, 'close'))), grace])
+      for (const client of clients) client.terminate()
+    }
   })
 }, { name: 'websocket', dependencies: ['config'] })
