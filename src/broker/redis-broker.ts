@@ -43,6 +43,15 @@ export class RedisBroker implements Broker {
     this.subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => this.bridge(pattern.toString(), message))
     this.subscriber.on('ready', () => { this.resubscribe().catch((err) => this.options.log.warn({ err }, 'resubscribing failed')) })
     this.commands.on('ready', () => { this.scheduleFigures() })
+    // ioredis reconnects by itself; an outage is logged once per connection, not at every retry
+    for (const [name, client] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
+      let down = false
+      client.on('error', (err) => {
+        if (!down) this.options.log.warn({ err, connection: name }, 'Redis connection lost; retrying')
+        down = true
+      })
+      client.on('ready', () => { down = false })
+    }
 
     this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(options.instanceTtlMs / 3)))
     this.heartbeat.unref()

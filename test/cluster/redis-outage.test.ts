@@ -1,0 +1,54 @@
+import t from 'tap'
+import { getJson, settle, startApp, TestClient } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
+
+async function waitForStatus (url: string, status: number): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while ((await fetch(url)).status !== status) {
+    if (Date.now() > deadline) throw new Error(`${url} never answered ${status}`)
+    await settle(50)
+  }
+}
+
+t.test('Redis killed and restarted: instances stay up, refuse publishes with 503, then resume by themselves', async (t) => {
+  const redis = await RedisServer.start(t)
+  const env = { REDIS_URL: redis.url, INSTANCE_TTL_MS: 1500 }
+  const a = await startApp(t, { ...env, INSTANCE_ID: 'a' })
+  const b = await startApp(t, { ...env, INSTANCE_ID: 'b' })
+  const subscriber = await TestClient.connect(t, a.wsUrl)
+  await subscriber.request({ action: 'subscribe', topic: 'booked' })
+  const publisher = await TestClient.connect(t, b.wsUrl)
+  await publisher.request({ action: 'publish', topic: 'booked', message: 'before' })
+  await subscriber.waitFor((f) => f.message === 'before')
+
+  await redis.kill()
+  await waitForStatus(`${a.url}/ready`, 503)
+  t.same(await getJson(`${a.url}/ready`), { status: 'unavailable' }, '/ready says it cannot serve')
+  t.equal((await fetch(`${a.url}/health`)).status, 200, 'the process itself is alive')
+
+  const refused = await fetch(`${b.url}/publish/booked`, { method: 'POST', body: 'during', headers: { 'content-type': 'text/plain' } })
+  t.equal(refused.status, 503, 'an HTTP publish is refused so the booking service retries')
+  t.equal(refused.headers.get('retry-after'), '1')
+  t.match(await refused.json(), { statusCode: 503, code: 'PROXYER_UNAVAILABLE', error: 'Service Unavailable', message: /Redis/ })
+  t.match(await publisher.request({ action: 'publish', topic: 'booked', message: 'during' }), { action: 'error', code: 'unavailable', error: /try again/ })
+  t.match(await subscriber.request({ action: 'subscribe', topic: 'visits' }), { action: 'subscribed' }, 'a subscribe is kept locally until Redis is back')
+  t.equal(subscriber.socket.readyState, subscriber.socket.OPEN, 'WebSocket clients keep their connection')
+
+  await redis.restart()
+  await waitForStatus(`${a.url}/ready`, 200)
+  await waitForStatus(`${b.url}/ready`, 200)
+  const deadline = Date.now() + 10_000
+  // resubscription runs on reconnect; publish until it lands rather than guess when
+  while (subscriber.deliveries.every((f) => f.message !== 'after')) {
+    if (Date.now() > deadline) throw new Error('delivery never resumed')
+    await publisher.request({ action: 'publish', topic: 'booked', message: 'after' })
+    await settle(100)
+  }
+  await publisher.request({ action: 'publish', topic: 'visits', message: 'visit' })
+  await subscriber.waitFor((f) => f.message === 'visit')
+  t.notOk(subscriber.deliveries.some((f) => f.message === 'during'), 'nothing refused was delivered')
+  t.same(subscriber.deliveries.map((f) => f.topic).filter((topic, i, all) => all.indexOf(topic) === i), ['booked', 'visits'],
+    'delivery resumed on the topic held before and on the one subscribed during the outage')
+  await waitForStatus(`${a.url}/topics/booked`, 200)
+  t.match(await getJson(`${a.url}/cluster`), { instances: [{}, {}] }, 'both instances report themselves again')
+})
