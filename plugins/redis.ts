@@ -1,12 +1,13 @@
 /** The Redis connection for commands, as `fastify.redis`, when REDIS_URL turns on cluster mode. */
 import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
+import { Redis } from 'ioredis'
+import { closeRedis } from '../src/broker/close-redis.js'
 
 export default fp(async (fastify) => {
   const { REDIS_URL } = fastify.config
   if (REDIS_URL === undefined) return
-  await fastify.register(fastifyRedis, {
-    url: REDIS_URL,
+  const client = new Redis(REDIS_URL, {
     connectionName: 'proxyer',
     // fail fast while Redis is down: publishers get a 503 to retry, not a request that hangs
     enableOfflineQueue: false,
@@ -16,4 +17,7 @@ export default fp(async (fastify) => {
     autoResubscribe: false,
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000)
   })
+  // handed over as a client so that closing it is ours: a plain quit() would hang or throw while Redis is down
+  await fastify.register(fastifyRedis, { client })
+  fastify.addHook('onClose', async () => closeRedis(client))
 }, { name: 'redis', dependencies: ['config'] })

@@ -15,3 +15,18 @@ t.test('a bad value stops the start with a sentence naming the variable', async 
   t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must be equal to one of the allowed values/)
   t.throws(() => loadConfig({ MAX_MESSAGE_BYTES: '10' }), /MAX_MESSAGE_BYTES must be >= 64/)
 })
+
+t.test('without an argument it reads process.env', async (t) => {
+  const saved = process.env.MAX_SUBSCRIPTIONS
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.MAX_SUBSCRIPTIONS
+    else process.env.MAX_SUBSCRIPTIONS = saved
+  })
+  process.env.MAX_SUBSCRIPTIONS = '7'
+  t.equal(loadConfig().MAX_SUBSCRIPTIONS, 7)
+})
+
+t.test('REDIS_URL must be a redis:// or rediss:// address', async (t) => {
+  t.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL, 'redis://127.0.0.1:6379')
+  t.throws(() => loadConfig({ REDIS_URL: 'http://127.0.0.1' }), /REDIS_URL must match pattern/)
+})

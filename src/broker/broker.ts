@@ -35,7 +35,10 @@ export interface PublishResult {
 export interface Broker {
   /** False while the broker cannot serve (starting, shutting down, backend down). */
   readonly ready: boolean
-  /** Resolves once messages published afterwards will reach the subscriber. */
+  /**
+   * Resolves once messages published afterwards will reach the subscriber. Never fails:
+   * made while the backend is away, it takes effect when the backend returns.
+   */
   subscribe (topic: string, subscriber: Subscriber): Promise<void>
   /** Never fails: the subscriber is gone locally even when the backend cannot be told. */
   unsubscribe (topic: string, subscriber: Subscriber): Promise<void>

@@ -35,8 +35,7 @@ export class MemoryBroker implements Broker {
   }
 
   async publish (topic: string, message: unknown): Promise<PublishResult> {
-    this.registry.recordPublish(topic)
-    const subscribers = this.registry.deliver(topic, publishFrame(topic, message))
+    const subscribers = this.registry.publish(topic, publishFrame(topic, message))
     return { topic, subscribers }
   }
 

@@ -4,6 +4,7 @@ import { BrokerUnavailableError, type Broker, type InstanceInfo, type PublishRes
 import { TopicRegistry } from './topic-registry.js'
 import { defineScripts, type RawInstance, type RawStats } from './redis-scripts.js'
 import type { BridgeRule } from './redis-bridge.js'
+import { closeRedis } from './close-redis.js'
 import { publishFrame } from '../protocol.js'
 
 export interface RedisBrokerOptions {
@@ -67,7 +68,11 @@ export class RedisBroker implements Broker {
     // counted in the cluster figures before the client hears it is subscribed
     const counted = this.scheduleFigures()
     // while Redis is away the subscription waits locally; resubscribe() sends it on reconnect
-    if (first && this.subscriber.status === 'ready') await this.subscriber.subscribe(this.channelPrefix + topic)
+    if (first && this.subscriber.status === 'ready') {
+      await this.subscriber.subscribe(this.channelPrefix + topic).catch((err) => {
+        this.options.log.warn({ err, topic }, 'subscribing failed; retried when Redis reconnects')
+      })
+    }
     await counted
   }
 
@@ -125,10 +130,7 @@ export class RedisBroker implements Broker {
         .exec()
         .catch(() => {})
     }
-    if (this.subscriber.status === 'ready') await this.subscriber.quit().catch(() => {})
-    else this.subscriber.disconnect()
-    // @fastify/redis quits the command connection after this; unreachable, it could only hang
-    if (this.commands.status !== 'ready') this.commands.disconnect()
+    await closeRedis(this.subscriber)
   }
 
   private receive (channel: string, frame: Buffer): void {
@@ -139,8 +141,7 @@ export class RedisBroker implements Broker {
     const topic = channel.slice(this.channelPrefix.length)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
-    this.registry.recordPublish(topic)
-    this.registry.deliver(topic, frame)
+    this.registry.publish(topic, frame)
   }
 
   /** A raw message on a bridged channel, taken by the one instance holding the bridge lease. */

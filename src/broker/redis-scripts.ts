@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis'
 const PUBLISH = `
 local prefix, topic, frame, now, ttl, liveSince = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local stats = prefix .. 'stats:' .. topic
-redis.call('PUBLISH', prefix .. 'topic:' .. topic, frame)
+-- writes first: when Redis refuses writes (out of memory) the script stops before publishing
 redis.call('HINCRBY', stats, 'published', 1)
 redis.call('HSET', stats, 'lastPublishedAt', now)
 redis.call('PEXPIRE', stats, ttl)
@@ -21,6 +21,7 @@ local subscribers = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'instances', liveSince, '+inf')) do
   subscribers = subscribers + tonumber(redis.call('HGET', prefix .. 'subs:' .. id, topic) or '0')
 end
+redis.call('PUBLISH', prefix .. 'topic:' .. topic, frame)
 return subscribers
 `
 

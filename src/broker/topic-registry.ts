@@ -5,7 +5,8 @@ interface TopicEntry {
   subscribers: Set<Subscriber>
   published: number
   delivered: number
-  lastPublishedAt: number | null
+  /** Epoch ms of the last message; 0 before the first. */
+  lastPublishedAt: number
 }
 
 export class TopicRegistry {
@@ -31,16 +32,11 @@ export class TopicRegistry {
     return this.entries.get(topic)?.subscribers.size ?? 0
   }
 
-  recordPublish (topic: string, at = Date.now()): void {
+  /** Counts a message and hands its frame to every local subscriber of the topic; returns how many. */
+  publish (topic: string, frame: Buffer, at = Date.now()): number {
     const entry = this.entry(topic)
     entry.published++
     entry.lastPublishedAt = at
-  }
-
-  /** Hands the frame to every local subscriber of the topic; returns how many. */
-  deliver (topic: string, frame: Buffer): number {
-    const entry = this.entries.get(topic)
-    if (entry === undefined) return 0
     for (const subscriber of entry.subscribers) subscriber.deliver(frame)
     entry.delivered += entry.subscribers.size
     return entry.subscribers.size
@@ -63,14 +59,14 @@ export class TopicRegistry {
   /** Forgets topics without subscribers whose last message is older than `ttlMs`. */
   sweep (ttlMs: number, now = Date.now()): void {
     for (const [topic, entry] of this.entries) {
-      if (entry.subscribers.size === 0 && (entry.lastPublishedAt ?? 0) < now - ttlMs) this.entries.delete(topic)
+      if (entry.subscribers.size === 0 && entry.lastPublishedAt < now - ttlMs) this.entries.delete(topic)
     }
   }
 
   private entry (topic: string): TopicEntry {
     let entry = this.entries.get(topic)
     if (entry === undefined) {
-      entry = { subscribers: new Set(), published: 0, delivered: 0, lastPublishedAt: null }
+      entry = { subscribers: new Set(), published: 0, delivered: 0, lastPublishedAt: 0 }
       this.entries.set(topic, entry)
     }
     return entry
@@ -83,6 +79,6 @@ function toStats (topic: string, entry: TopicEntry): TopicStats {
     subscribers: entry.subscribers.size,
     published: entry.published,
     delivered: entry.delivered,
-    lastPublishedAt: entry.lastPublishedAt === null ? null : new Date(entry.lastPublishedAt).toISOString()
+    lastPublishedAt: entry.lastPublishedAt === 0 ? null : new Date(entry.lastPublishedAt).toISOString()
   }
 }

@@ -1,0 +1,73 @@
+import t from 'tap'
+import { getJson, settle, startApp, TestClient } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
+
+async function eventually (check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await settle(50)
+  }
+}
+
+t.test('Redis refusing writes (out of memory) turns publishes into 503s, and nothing else breaks', async (t) => {
+  const redis = await RedisServer.start(t)
+  const a = await startApp(t, { REDIS_URL: redis.url, REDIS_BRIDGE: 'boards:zoo:visits=booked' })
+  const subscriber = await TestClient.connect(t, a.wsUrl)
+  await subscriber.request({ action: 'subscribe', topic: 'booked' })
+  const admin = redis.client(t)
+  await eventually(async () => await admin.publish('boards:zoo:visits', 'probe') > 0, 'the bridge is relayed')
+  await subscriber.waitFor((f) => f.message === 'probe')
+
+  await admin.config('SET', 'maxmemory', '1')
+  await admin.config('SET', 'maxmemory-policy', 'noeviction')
+  const refused = await fetch(`${a.url}/publish/booked`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })
+  t.equal(refused.status, 503)
+  t.match(await refused.json(), { code: 'PROXYER_UNAVAILABLE', message: /OOM/ }, 'the error says why')
+  t.match(await subscriber.request({ action: 'publish', topic: 'booked', message: 'x' }), { code: 'unavailable' })
+  await admin.publish('boards:zoo:visits', 'lost while full')
+  await settle(300) // the relay's own publish must meet the full Redis too
+
+  await admin.config('SET', 'maxmemory', '0')
+  const accepted = await fetch(`${a.url}/publish/booked`, { method: 'POST', body: 'after', headers: { 'content-type': 'text/plain' } })
+  t.equal(accepted.status, 200)
+  await subscriber.waitFor((f) => f.message === 'after')
+  t.same(subscriber.deliveries.map((f) => f.message), ['probe', 'after'], 'refused messages were not delivered')
+})
+
+t.test('the bridge moves when its lease is taken, so exactly one instance relays it', async (t) => {
+  const redis = await RedisServer.start(t)
+  const env = { REDIS_URL: redis.url, REDIS_BRIDGE: 'boards:zoo:visits=booked', INSTANCE_TTL_MS: 600 }
+  await startApp(t, { ...env, INSTANCE_ID: 'a' })
+  await startApp(t, { ...env, INSTANCE_ID: 'b' })
+  const admin = redis.client(t)
+  const relays = async (): Promise<number> => ((await admin.pubsub('NUMSUB', 'boards:zoo:visits')) as [string, number])[1]
+  await eventually(async () => await relays() === 1, 'one instance relays')
+  const holder = await admin.get('proxyer:bridge-lease')
+  t.ok(holder === 'a' || holder === 'b', `the lease is held by ${holder}`)
+
+  await admin.set('proxyer:bridge-lease', 'elsewhere', 'PX', 1500)
+  await eventually(async () => await relays() === 0, 'the instance that lost the lease stops relaying')
+  await eventually(async () => await relays() === 1, 'an instance takes the lease once it expires')
+  t.not(await admin.get('proxyer:bridge-lease'), 'elsewhere')
+})
+
+t.test('figures answer 503 while Redis is down, and shutting down does not wait for Redis', async (t) => {
+  const redis = await RedisServer.start(t)
+  const a = await startApp(t, { REDIS_URL: redis.url })
+  const client = await TestClient.connect(t, a.wsUrl)
+  await client.request({ action: 'subscribe', topic: 'booked' })
+  await redis.kill()
+  await eventually(async () => (await fetch(`${a.url}/ready`)).status === 503, 'not ready')
+  const topics = await fetch(`${a.url}/topics`)
+  t.equal(topics.status, 503)
+  t.match(await topics.json(), { code: 'PROXYER_UNAVAILABLE' })
+  t.equal((await fetch(`${a.url}/cluster`)).status, 503)
+  t.match(await getJson(`${a.url}/topics?scope=local`), { topics: [{ topic: 'booked', subscribers: 1 }] }, 'this instance\'s own figures still answer')
+
+  const closed = client.closed()
+  const started = Date.now()
+  await a.app.close()
+  t.ok(Date.now() - started < 5000, 'closed without waiting on the unreachable Redis')
+  t.equal((await closed).code, 1001)
+})
