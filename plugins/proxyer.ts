@@ -18,6 +18,8 @@ export default fp(async (fastify) => {
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   const describe = (): { connections: number } => ({ connections: fastify.connections.open.size })
   const topicTtlMs = config.TOPIC_TTL_SECONDS * 1000
+  // HISTORY_SIZE=0 or HISTORY_TTL=0 turns history off; offsets and epochs remain
+  const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0 } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000 }
 
   const broker: Broker = fastify.hasDecorator('redis')
     ? new RedisBroker({
@@ -28,10 +30,11 @@ export default fp(async (fastify) => {
       instanceId,
       instanceTtlMs: config.INSTANCE_TTL_MS,
       topicTtlMs,
+      history,
       describe,
       log: fastify.log
     })
-    : new MemoryBroker({ instanceId, topicTtlMs, describe })
+    : new MemoryBroker({ instanceId, topicTtlMs, history, describe })
 
   fastify.decorate('proxyer', broker)
   fastify.addHook('onClose', async () => broker.close())

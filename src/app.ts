@@ -12,6 +12,7 @@ import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
 import healthRoute from '../routes/health.js'
 import clusterRoute from '../routes/cluster.js'
+import historyRoute from '../routes/history.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -33,6 +34,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(topicsRoute)
   await app.register(healthRoute)
   await app.register(clusterRoute)
+  await app.register(historyRoute)
 
   return app
 }

@@ -4,7 +4,7 @@ import type { RawData, WebSocket } from 'ws'
 import { BrokerUnavailableError, type Broker, type Subscriber } from './broker/broker.js'
 import {
   CloseCode, ErrorCode, errorFrame, isValidTopic, replyFrame, requestCheckers,
-  type Action, type ClientRequest, type RequestIdValue
+  type Action, type ClientRequest, type Position, type RequestIdValue
 } from './protocol.js'
 import type { WriteBatcher } from './write-batcher.js'
 
@@ -155,7 +155,7 @@ export class ClientConnection implements Subscriber {
     if (this.closed) return
     try {
       switch (request.action) {
-        case 'subscribe': return await this.subscribe(request.topic, request.id)
+        case 'subscribe': return await this.subscribe(request.topic, request.since, request.id)
         case 'unsubscribe': return await this.unsubscribe(request.topic, request.id)
         case 'publish': return await this.publish(request.topic, request.message, request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
@@ -172,16 +172,24 @@ export class ClientConnection implements Subscriber {
     }
   }
 
-  private async subscribe (topic: string, id: RequestIdValue | undefined): Promise<void> {
-    if (!this.topics.has(topic)) {
-      if (this.topics.size >= this.limits.maxSubscriptions) {
-        this.sendError(ErrorCode.tooManySubscriptions, `A connection may hold at most ${this.limits.maxSubscriptions} subscriptions`, id)
+  /** With `since`, the reply always comes (the client needs `recovered`), after the replayed messages. */
+  private async subscribe (topic: string, since: Position | undefined, id: RequestIdValue | undefined): Promise<void> {
+    if (this.topics.has(topic)) {
+      if (since === undefined) {
+        if (id !== undefined) this.send(replyFrame('subscribed', id, { topic }))
         return
       }
-      this.topics.add(topic)
-      await this.broker.subscribe(topic, this)
+      // a client that saw a gap asks again from where it is: recover afresh
+      this.topics.delete(topic)
+      await this.broker.unsubscribe(topic, this)
     }
-    if (id !== undefined) this.send(replyFrame('subscribed', id, { topic }))
+    if (this.topics.size >= this.limits.maxSubscriptions) {
+      this.sendError(ErrorCode.tooManySubscriptions, `A connection may hold at most ${this.limits.maxSubscriptions} subscriptions`, id)
+      return
+    }
+    const result = await this.broker.subscribe(topic, this, since)
+    this.topics.add(topic)
+    if (id !== undefined || since !== undefined) this.send(replyFrame('subscribed', id, { topic, ...result }))
   }
 
   private async unsubscribe (topic: string, id: RequestIdValue | undefined): Promise<void> {

@@ -16,6 +16,8 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_PER_SECOND: Type.Integer({ minimum: 1, default: 200 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   TOPIC_TTL_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  HISTORY_SIZE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000 }),
+  HISTORY_TTL: Type.Integer({ minimum: 0, default: 600 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'proxyer:' }),
   REDIS_BRIDGE: Type.String({ default: '' }),

@@ -12,9 +12,17 @@ export function isValidTopic (topic: unknown): topic is string {
 
 const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()])
 
+/** Where a client left a topic: the last offset it received, in the topic's epoch. */
+export const Position = Type.Object({
+  offset: Type.Integer({ minimum: 0 }),
+  epoch: Type.String({ maxLength: 64 })
+})
+export type Position = Static<typeof Position>
+
 export const SubscribeRequest = Type.Object({
   action: Type.Literal('subscribe'),
   topic: Type.String(),
+  since: Type.Optional(Position),
   id: Type.Optional(RequestId)
 })
 export const UnsubscribeRequest = Type.Object({
@@ -78,7 +86,14 @@ export function replyFrame (action: string, id: RequestIdValue | undefined, fiel
   return JSON.stringify({ action, id, ...fields })
 }
 
-/** The frame every subscriber receives; built once per publish. */
-export function publishFrame (topic: string, message: unknown): Buffer {
-  return Buffer.from(JSON.stringify({ action: 'publish', topic, message }))
+/**
+ * The frame every subscriber receives, built once per publish. Its head is built
+ * apart so that Redis can append the position it assigns.
+ */
+export function publishFrameHead (topic: string, message: unknown): string {
+  return `{"action":"publish","topic":${JSON.stringify(topic)},"message":${JSON.stringify(message)}`
+}
+
+export function publishFrameTail (offset: number, epoch: string): string {
+  return `,"offset":${offset},"epoch":${JSON.stringify(epoch)}}`
 }

@@ -80,8 +80,13 @@ export class TestClient {
     return new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })))
   }
 
-  /** Frames of action `publish` received so far. */
+  /** Frames of action `publish` received so far, with the original protocol's three fields. */
   get deliveries (): any[] {
+    return this.published.map(({ action, topic, message }) => ({ action, topic, message }))
+  }
+
+  /** Frames of action `publish` received so far, whole (with offset and epoch). */
+  get published (): any[] {
     return this.frames.filter((f) => f.action === 'publish')
   }
 }

@@ -1,5 +1,7 @@
 /** The contract every broker implementation (embedded, Redis) fulfils for the routes. */
 
+import type { Position } from '../protocol.js'
+
 /** One receiving end, usually a WebSocket connection. */
 export interface Subscriber {
   /** Receives a publish frame, already serialized once for all subscribers. */
@@ -30,22 +32,51 @@ export interface PublishResult {
   topic: string
   /** How many subscribers the message was handed to. */
   subscribers: number
+  /** The message's place in its topic: offsets grow by one per message within an epoch. */
+  offset: number
+  epoch: string
+}
+
+/** Where a topic stands, as a subscriber starts receiving it. */
+export interface SubscribeResult {
+  offset: number
+  epoch: string
+  /** With `since`: whether every message after it was replayed; false means the client must reload. */
+  recovered?: boolean
+}
+
+export interface HistoryEntry {
+  offset: number
+  message: unknown
+  publishedAt: string
+}
+
+export interface TopicHistory {
+  topic: string
+  epoch: string
+  /** The offset of the topic's last message (0 before any). */
+  offset: number
+  messages: HistoryEntry[]
 }
 
 export interface Broker {
   /** False while the broker cannot serve (starting, shutting down, backend down). */
   readonly ready: boolean
   /**
-   * Resolves once messages published afterwards will reach the subscriber. Never fails:
-   * made while the backend is away, it takes effect when the backend returns.
+   * Resolves once messages published afterwards will reach the subscriber. With `since`,
+   * the messages after it are delivered first, in order, with no gap or duplicate before
+   * the live ones. Never fails: made while the backend is away, it takes effect (and the
+   * live messages flow) when the backend returns.
    */
-  subscribe (topic: string, subscriber: Subscriber): Promise<void>
+  subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult>
   /** Never fails: the subscriber is gone locally even when the backend cannot be told. */
   unsubscribe (topic: string, subscriber: Subscriber): Promise<void>
   publish (topic: string, message: unknown): Promise<PublishResult>
   topics (scope?: Scope): Promise<TopicStats[]>
   /** Undefined for a topic with neither subscribers nor messages. */
   topic (topic: string, scope?: Scope): Promise<TopicStats | undefined>
+  /** The kept messages after `since` (all without it), at most `limit`; undefined for an unknown topic. */
+  history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined>
   /** The live instances sharing the topics: just this one for the embedded broker. */
   instances (): Promise<InstanceInfo[]>
   close (): Promise<void>

@@ -1,11 +1,13 @@
-/** The embedded broker: one process, topics in memory, nothing else to install. */
-import type { Broker, InstanceInfo, PublishResult, Subscriber, TopicStats } from './broker.js'
+/** The embedded broker: one process, topics and their history in memory, nothing else to install. */
+import type { Broker, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicStats } from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
-import { publishFrame } from '../protocol.js'
+import { TopicLog, toHistoryEntry, type HistoryLimits } from './topic-log.js'
+import { publishFrameHead, publishFrameTail, type Position } from '../protocol.js'
 
 export interface MemoryBrokerOptions {
   /** How long a topic without subscribers keeps its figures after its last message. */
   topicTtlMs: number
+  history: HistoryLimits
   instanceId: string
   /** What this instance reports of itself in instances(). */
   describe: () => { connections: number }
@@ -13,12 +15,13 @@ export interface MemoryBrokerOptions {
 
 export class MemoryBroker implements Broker {
   private readonly registry = new TopicRegistry()
+  private readonly logs = new Map<string, TopicLog>()
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
   private closed = false
 
   constructor (private readonly options: MemoryBrokerOptions) {
-    this.sweeper = setInterval(() => this.registry.sweep(options.topicTtlMs), Math.min(options.topicTtlMs, 60_000))
+    this.sweeper = setInterval(() => this.sweep(), Math.min(options.topicTtlMs, 60_000))
     this.sweeper.unref()
   }
 
@@ -26,17 +29,38 @@ export class MemoryBroker implements Broker {
     return !this.closed
   }
 
-  async subscribe (topic: string, subscriber: Subscriber): Promise<void> {
+  /** Runs in one synchronous step, so no message can fall between the replay and the live ones. */
+  async subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult> {
+    const log = this.log(topic)
+    const position = { offset: log.offset, epoch: log.epoch }
     this.registry.add(topic, subscriber)
+    if (since === undefined) return position
+    const recovered = since.epoch === log.epoch && log.holdsAfter(since.offset)
+    if (recovered) for (const entry of log.after(since.offset)) subscriber.deliver(entry.frame)
+    return { ...position, recovered }
   }
 
   async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
     this.registry.remove(topic, subscriber)
+    // a topic only ever subscribed leaves nothing behind
+    if (this.registry.subscriberCount(topic) === 0 && this.logs.get(topic)?.offset === 0) this.logs.delete(topic)
   }
 
   async publish (topic: string, message: unknown): Promise<PublishResult> {
-    const subscribers = this.registry.publish(topic, publishFrame(topic, message))
-    return { topic, subscribers }
+    const log = this.log(topic)
+    const offset = log.offset + 1
+    const at = Date.now()
+    const frame = Buffer.from(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
+    log.append({ offset, frame, message, at })
+    const subscribers = this.registry.publish(topic, frame, at)
+    return { topic, subscribers, offset, epoch: log.epoch }
+  }
+
+  async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {
+    const log = this.logs.get(topic)
+    if (log === undefined) return undefined
+    const messages = log.after(since ?? 0, limit).map(toHistoryEntry)
+    return { topic, epoch: log.epoch, offset: log.offset, messages }
   }
 
   async topics (): Promise<TopicStats[]> {
@@ -55,5 +79,23 @@ export class MemoryBroker implements Broker {
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.sweeper)
+  }
+
+  private log (topic: string): TopicLog {
+    let log = this.logs.get(topic)
+    if (log === undefined) {
+      log = new TopicLog(this.options.history)
+      this.logs.set(topic, log)
+    }
+    return log
+  }
+
+  /** Forgets idle topics nobody listens to; a topic seen again starts a new epoch. */
+  private sweep (now = Date.now()): void {
+    const { topicTtlMs, history } = this.options
+    this.registry.sweep(topicTtlMs, now)
+    for (const [topic, log] of this.logs) {
+      if (this.registry.subscriberCount(topic) === 0 && log.touchedAt < now - Math.max(topicTtlMs, history.ttlMs)) this.logs.delete(topic)
+    }
   }
 }

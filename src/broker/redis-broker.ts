@@ -1,11 +1,16 @@
 /** The cluster broker: instances share topics through Redis pub/sub and report their figures there. */
 import type { Redis } from 'ioredis'
-import { BrokerUnavailableError, type Broker, type InstanceInfo, type PublishResult, type Scope, type Subscriber, type TopicStats } from './broker.js'
+import {
+  BrokerUnavailableError, type Broker, type InstanceInfo, type PublishResult, type Scope,
+  type SubscribeResult, type Subscriber, type TopicHistory, type TopicStats
+} from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
 import { defineScripts, type RawInstance, type RawStats } from './redis-scripts.js'
 import type { BridgeRule } from './redis-bridge.js'
 import { closeRedis } from './close-redis.js'
-import { publishFrame } from '../protocol.js'
+import { newEpoch, type HistoryLimits } from './topic-log.js'
+import { FrameBuffer } from './frame-buffer.js'
+import { publishFrameHead, type Position } from '../protocol.js'
 
 export interface RedisBrokerOptions {
   /** For commands and publishes. */
@@ -17,11 +22,14 @@ export interface RedisBrokerOptions {
   /** An instance not heard from for this long drops out of the figures; heartbeats come 3 times as often. */
   instanceTtlMs: number
   topicTtlMs: number
+  history: HistoryLimits
   bridge: BridgeRule[]
   /** What this instance reports of itself at each heartbeat. */
   describe: () => { connections: number }
   log: { info (obj: object, msg: string): void, warn (obj: object, msg: string): void }
 }
+
+class UnknownTopic extends Error {}
 
 export class RedisBroker implements Broker {
   private readonly registry = new TopicRegistry()
@@ -31,6 +39,8 @@ export class RedisBroker implements Broker {
   private readonly startedAt = Date.now()
   private readonly heartbeat: NodeJS.Timeout
   private pendingFigures: Promise<void> | undefined
+  /** SUBSCRIBE commands on their way, so a recovery can wait until its topic's channel is live. */
+  private readonly channelsPending = new Map<string, Promise<void>>()
   private bridgeLeader = false
   private closed = false
 
@@ -63,16 +73,52 @@ export class RedisBroker implements Broker {
     return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready'
   }
 
-  async subscribe (topic: string, subscriber: Subscriber): Promise<void> {
+  async subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult> {
+    if (since !== undefined) return this.recover(topic, subscriber, since)
+    await this.attach(topic, subscriber)
+    if (!this.ready) return { offset: 0, epoch: '' }
+    const [epoch, offset] = await this.readHistory(topic, 0, 0, true)
+    return { offset, epoch }
+  }
+
+  /**
+   * Live frames are held back while the history is read, then the history after `since`
+   * and the held frames go out in offset order, each once, before the subscriber goes live.
+   */
+  private async recover (topic: string, subscriber: Subscriber, since: Position): Promise<SubscribeResult> {
+    if (!this.ready) throw new BrokerUnavailableError('Redis is not connected, so the history cannot be read')
+    const held = new FrameBuffer()
+    await this.attach(topic, held)
+    let epoch: string, offset: number, entries: Array<{ offset: number, frame: string }>
+    try {
+      [epoch, offset, entries] = await this.readHistory(topic, since.offset, this.options.history.size, true)
+    } catch (err) {
+      this.registry.remove(topic, held)
+      throw err
+    }
+    const recovered = epoch === since.epoch && since.offset <= offset && (since.offset === offset || entries[0]?.offset === since.offset + 1)
+    let last = offset
+    if (recovered) {
+      for (const entry of entries) subscriber.deliver(Buffer.from(entry.frame))
+      last = entries.at(-1)?.offset ?? since.offset
+    }
+    held.flushAfter(last, subscriber)
+    this.registry.replace(topic, held, subscriber)
+    return { offset, epoch, recovered }
+  }
+
+  private async attach (topic: string, subscriber: Subscriber): Promise<void> {
     const first = this.registry.add(topic, subscriber)
     // counted in the cluster figures before the client hears it is subscribed
     const counted = this.scheduleFigures()
     // while Redis is away the subscription waits locally; resubscribe() sends it on reconnect
     if (first && this.subscriber.status === 'ready') {
-      await this.subscriber.subscribe(this.channelPrefix + topic).catch((err) => {
+      const channel = this.subscriber.subscribe(this.channelPrefix + topic).then(() => {}, (err) => {
         this.options.log.warn({ err, topic }, 'subscribing failed; retried when Redis reconnects')
-      })
+      }).finally(() => this.channelsPending.delete(topic))
+      this.channelsPending.set(topic, channel)
     }
+    await this.channelsPending.get(topic)
     await counted
   }
 
@@ -86,15 +132,46 @@ export class RedisBroker implements Broker {
 
   async publish (topic: string, message: unknown): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
+    const { prefix, topicTtlMs, instanceTtlMs, history } = this.options
     const now = Date.now()
     try {
-      const subscribers = await this.commands.proxyerPublish(
-        this.options.prefix, topic, publishFrame(topic, message), now, this.options.topicTtlMs, now - this.options.instanceTtlMs
+      const [subscribers, offset, epoch] = await this.commands.proxyerPublish(
+        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, newEpoch(), history.size, history.ttlMs
       )
-      return { topic, subscribers }
+      return { topic, subscribers, offset, epoch }
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
+  }
+
+  async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {
+    try {
+      const [epoch, offset, entries] = await this.readHistory(topic, since ?? 0, limit, false)
+      const messages = entries.map((entry) => ({
+        offset: entry.offset,
+        message: (JSON.parse(entry.frame) as { message: unknown }).message,
+        publishedAt: new Date(entry.at).toISOString()
+      }))
+      return { topic, epoch, offset, messages }
+    } catch (err) {
+      if (err instanceof UnknownTopic) return undefined
+      throw err
+    }
+  }
+
+  /** The topic's position and its unexpired kept messages after `since`. */
+  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
+    const { prefix, topicTtlMs, history } = this.options
+    let raw
+    try {
+      raw = await this.commands.proxyerHistory(prefix, topic, newEpoch(), since, limit, topicTtlMs, subscribing ? 1 : 0)
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+    if (raw === null) throw new UnknownTopic()
+    const oldest = Date.now() - history.ttlMs
+    const entries = raw[2].map(([offset, frame, at]) => ({ offset: Number(offset), frame, at: Number(at) })).filter((entry) => entry.at >= oldest)
+    return [raw[0], Number(raw[1]), entries]
   }
 
   async topics (scope: Scope = 'cluster'): Promise<TopicStats[]> {

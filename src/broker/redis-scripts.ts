@@ -4,25 +4,75 @@ import type { Redis } from 'ioredis'
 /**
  * Keys: the instance registry lives at PREFIX instances (a sorted set scored by
  * last heartbeat), each instance's figures at PREFIX subs:ID and PREFIX delivered:ID
- * (topic -> count), each topic's publish figures at PREFIX stats:TOPIC, and the
+ * (topic -> count), each topic's position and publish figures at PREFIX stats:TOPIC,
+ * its last messages in the stream PREFIX history:TOPIC, and the
  * topics with recent messages at PREFIX topics (scored by last message).
  */
 
-/** Publishes the frame, counts it, and sums the topic's subscribers over live instances. */
-const PUBLISH = `
-local prefix, topic, frame, now, ttl, liveSince = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+/**
+ * Gives the topic an epoch if it has none (new, or lost with a Redis restart) and
+ * returns it; a new epoch starts a new history.
+ */
+const EPOCH = `
+local function epochOf (prefix, topic, fresh, ttl)
+  local stats = prefix .. 'stats:' .. topic
+  if redis.call('HSETNX', stats, 'epoch', fresh) == 1 then
+    redis.call('DEL', prefix .. 'history:' .. topic)
+    redis.call('HSET', stats, 'offset', 0)
+  end
+  redis.call('PEXPIRE', stats, ttl)
+  return redis.call('HMGET', stats, 'epoch', 'offset')
+end
+`
+
+/**
+ * Gives the message the topic's next offset, keeps it in the topic's stream (ids are
+ * OFFSET-0), counts it, publishes the frame completed with its position, and sums the
+ * topic's subscribers over live instances. Returns { subscribers, offset, epoch }.
+ */
+const PUBLISH = EPOCH + `
+local prefix, topic, head, now, ttl, liveSince, fresh, size, historyTtl =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), ARGV[9]
 local stats = prefix .. 'stats:' .. topic
 -- writes first: when Redis refuses writes (out of memory) the script stops before publishing
+local epoch = epochOf(prefix, topic, fresh, ttl)[1]
+local offset = redis.call('HINCRBY', stats, 'offset', 1)
 redis.call('HINCRBY', stats, 'published', 1)
 redis.call('HSET', stats, 'lastPublishedAt', now)
-redis.call('PEXPIRE', stats, ttl)
 redis.call('ZADD', prefix .. 'topics', now, topic)
+local frame = head .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}'
+if size > 0 then
+  local history = prefix .. 'history:' .. topic
+  redis.call('XADD', history, 'MAXLEN', size, offset .. '-0', 'f', frame, 't', now)
+  redis.call('PEXPIRE', history, historyTtl)
+end
 local subscribers = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'instances', liveSince, '+inf')) do
   subscribers = subscribers + tonumber(redis.call('HGET', prefix .. 'subs:' .. id, topic) or '0')
 end
 redis.call('PUBLISH', prefix .. 'topic:' .. topic, frame)
-return subscribers
+return { subscribers, offset, epoch }
+`
+
+/**
+ * Returns { epoch, offset, entries } where entries are the kept messages after ARGV[4]
+ * as { offset, frame, time }, at most ARGV[5]; the caller checks they start right after it.
+ * A subscriber (ARGV[7] = 1) gives a topic without epoch its first; a reader gets nil.
+ */
+const HISTORY = EPOCH + `
+local prefix, topic, fresh, since, limit, ttl, subscribing = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local position
+if subscribing == '1' then
+  position = epochOf(prefix, topic, fresh, ttl)
+else
+  position = redis.call('HMGET', prefix .. 'stats:' .. topic, 'epoch', 'offset')
+  if not position[1] then return nil end
+end
+local entries = {}
+for _, entry in ipairs(redis.call('XRANGE', prefix .. 'history:' .. topic, '(' .. since .. '-0', '+', 'COUNT', limit)) do
+  table.insert(entries, { string.match(entry[1], '^(%d+)'), entry[2][2], entry[2][4] })
+end
+return { position[1], position[2], entries }
 `
 
 /**
@@ -70,7 +120,10 @@ declare module 'ioredis' {
   // the merged interface must repeat ioredis's type parameter, used or not
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface RedisCommander<Context> {
-    proxyerPublish (prefix: string, topic: string, frame: Buffer, now: number, ttlMs: number, liveSince: number): Promise<number>
+    proxyerPublish (prefix: string, topic: string, head: string, now: number, ttlMs: number, liveSince: number,
+      freshEpoch: string, historySize: number, historyTtlMs: number): Promise<[number, number, string]>
+    proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
+      subscribing: 0 | 1): Promise<[string, string, RawEntry[]] | null>
     proxyerFigures (prefix: string, liveSince: number, topicsSince: number, only: string): Promise<[RawInstance[], RawStats[]]>
     proxyerLease (key: string, id: string, ttlMs: number): Promise<number>
   }
@@ -78,11 +131,14 @@ declare module 'ioredis' {
 
 /** id, connections, startedAt, lastSeenAt, [topic, subscribers, ...], [topic, delivered, ...] */
 export type RawInstance = [string, string, string, string, string[], string[]]
+/** offset, frame, time */
+export type RawEntry = [string, string, string]
 /** topic, published, lastPublishedAt */
 export type RawStats = [string, string, string | null]
 
 export function defineScripts (redis: Redis): void {
   redis.defineCommand('proxyerPublish', { numberOfKeys: 0, lua: PUBLISH })
+  redis.defineCommand('proxyerHistory', { numberOfKeys: 0, lua: HISTORY })
   redis.defineCommand('proxyerFigures', { numberOfKeys: 0, lua: FIGURES })
   redis.defineCommand('proxyerLease', { numberOfKeys: 1, lua: LEASE })
 }

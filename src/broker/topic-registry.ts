@@ -28,6 +28,13 @@ export class TopicRegistry {
     return true
   }
 
+  /** Puts `next` in the place of `previous` as one step, for a subscriber that goes live. */
+  replace (topic: string, previous: Subscriber, next: Subscriber): void {
+    const subscribers = this.entry(topic).subscribers
+    subscribers.delete(previous)
+    subscribers.add(next)
+  }
+
   subscriberCount (topic: string): number {
     return this.entries.get(topic)?.subscribers.size ?? 0
   }

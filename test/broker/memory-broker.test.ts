@@ -4,11 +4,17 @@ import type { Subscriber } from '../../src/broker/broker.js'
 
 function recorder (): Subscriber & { received: unknown[] } {
   const received: unknown[] = []
-  return { received, deliver: (frame) => received.push(JSON.parse(frame.toString())) }
+  return {
+    received,
+    deliver: (frame) => {
+      const { action, topic, message } = JSON.parse(frame.toString())
+      received.push({ action, topic, message })
+    }
+  }
 }
 
 t.test('delivers to subscribers of the topic, once each, and counts', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const a = recorder()
   const b = recorder()
@@ -17,18 +23,18 @@ t.test('delivers to subscribers of the topic, once each, and counts', async (t) 
   await broker.subscribe('booked', b)
   await broker.subscribe('visits', b)
 
-  t.same(await broker.publish('booked', 'm1'), { topic: 'booked', subscribers: 2 })
+  t.match(await broker.publish('booked', 'm1'), { topic: 'booked', subscribers: 2, offset: 1 })
   t.same(a.received, [{ action: 'publish', topic: 'booked', message: 'm1' }])
   t.same(b.received, [{ action: 'publish', topic: 'booked', message: 'm1' }])
 
   await broker.unsubscribe('booked', a)
-  t.same(await broker.publish('booked', 'm2'), { topic: 'booked', subscribers: 1 })
+  t.match(await broker.publish('booked', 'm2'), { topic: 'booked', subscribers: 1, offset: 2 })
   t.equal(a.received.length, 1, 'no delivery after unsubscribe')
   t.match(await broker.topic('booked'), { subscribers: 1, published: 2, delivered: 3 })
 })
 
 t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 50, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 50, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('kept', listener)
@@ -41,7 +47,7 @@ t.test('forgets a topic nobody listens to once its last message is older than th
 })
 
 t.test('a topic only subscribed and left is forgotten at once', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('booked', listener)
@@ -51,7 +57,7 @@ t.test('a topic only subscribed and left is forgotten at once', async (t) => {
 })
 
 t.test('is ready until closed', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.equal(broker.ready, true)
   await broker.close()
   t.equal(broker.ready, false)

@@ -13,7 +13,9 @@ t.test('the original scenario: client 2 subscribes to booked, client 1 publishes
   client1.send({ action: 'publish', topic: 'booked', message: BOOKING })
 
   const frame = await client2.waitFor((f) => f.action === 'publish')
-  t.same(frame, { action: 'publish', message: BOOKING, topic: 'booked' })
+  const { action, message, topic, ...added } = frame
+  t.same({ action, message, topic }, { action: 'publish', message: BOOKING, topic: 'booked' })
+  t.same(Object.keys(added).sort(), ['epoch', 'offset'], 'the only fields added since are the position')
   await settle()
   t.same(client1.frames, [], 'requests without id get no reply, as in the original protocol')
   t.equal(client2.frames.length, 2, 'client 2 got its pong and the booking, nothing else')
@@ -23,9 +25,9 @@ t.test('requests with an id get replies carrying that id', async (t) => {
   const { wsUrl } = await startApp(t)
   const client = await TestClient.connect(t, wsUrl)
 
-  t.same(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'subscribed', id: client.frames[0].id, topic: 'booked' })
+  t.match(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'subscribed', id: client.frames[0].id, topic: 'booked', offset: 0, epoch: String })
   const published = await client.request({ action: 'publish', topic: 'booked', message: { any: ['json', 1] } })
-  t.match(published, { action: 'published', topic: 'booked', subscribers: 1 })
+  t.match(published, { action: 'published', topic: 'booked', subscribers: 1, offset: 1, epoch: String })
   t.same(client.deliveries, [{ action: 'publish', topic: 'booked', message: { any: ['json', 1] } }], 'the publisher is subscribed, so it receives its own message unchanged')
   t.match(await client.request({ action: 'unsubscribe', topic: 'booked' }), { action: 'unsubscribed', topic: 'booked' })
   client.send({ action: 'ping', id: 7 })

@@ -1,0 +1,41 @@
+/** GET /topics/:topic/history: the messages a topic keeps, for a client that reloads its state. */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { HttpError, TopicParams } from './schemas.js'
+
+const HistoryQuery = Type.Object({
+  since: Type.Optional(Type.Integer({ minimum: 0, description: 'the last offset the client has; messages after it are returned' })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 })
+})
+
+const History = Type.Object({
+  topic: Type.String(),
+  epoch: Type.String(),
+  offset: Type.Integer({ description: 'the offset of the topic\'s last message' }),
+  messages: Type.Array(Type.Object({
+    offset: Type.Integer(),
+    message: Type.Unknown(),
+    publishedAt: Type.String({ format: 'date-time' })
+  }))
+})
+
+const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/topics/:topic/history', {
+    schema: {
+      params: TopicParams,
+      querystring: HistoryQuery,
+      response: { 200: History, 404: HttpError, 503: HttpError }
+    }
+  }, async (request, reply) => {
+    const { topic } = request.params
+    const history = await fastify.proxyer.history(topic, request.query.since, request.query.limit)
+    if (history !== undefined) return history
+    return reply.code(404).send({
+      statusCode: 404,
+      code: 'PROXYER_UNKNOWN_TOPIC',
+      error: 'Not Found',
+      message: `Topic "${topic}" has no history`
+    })
+  })
+}
+
+export default historyRoute

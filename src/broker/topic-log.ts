@@ -1,0 +1,63 @@
+/** A topic's position and its last messages, in memory: the embedded broker's history. */
+import { randomBytes } from 'node:crypto'
+import type { HistoryEntry } from './broker.js'
+
+export interface LogEntry {
+  offset: number
+  frame: Buffer
+  message: unknown
+  at: number
+}
+
+export interface HistoryLimits {
+  /** Messages kept per topic; 0 keeps none. */
+  size: number
+  /** How long a message is kept. */
+  ttlMs: number
+}
+
+/** A fresh epoch tells clients that positions from before it mean nothing now. */
+export function newEpoch (): string {
+  return randomBytes(6).toString('base64url')
+}
+
+export class TopicLog {
+  readonly epoch = newEpoch()
+  /** The last message's offset; 0 before any. */
+  offset = 0
+  private entries: LogEntry[] = []
+  private readonly createdAt = Date.now()
+
+  constructor (private readonly limits: HistoryLimits) {}
+
+  append (entry: LogEntry): void {
+    this.offset = entry.offset
+    if (this.limits.size === 0) return
+    this.entries.push(entry)
+    // trimmed in chunks so appending stays O(1) on average
+    if (this.entries.length >= 2 * this.limits.size) this.entries = this.entries.slice(-this.limits.size)
+  }
+
+  /** The kept, unexpired entries after `offset`, at most `limit`. */
+  after (offset: number, limit = Infinity, now = Date.now()): LogEntry[] {
+    const oldest = now - this.limits.ttlMs
+    const kept = this.entries.slice(-this.limits.size).filter((entry) => entry.offset > offset && entry.at >= oldest)
+    return kept.slice(0, limit)
+  }
+
+  /** Every message after `offset` is still kept, so a client there can catch up. */
+  holdsAfter (offset: number, now = Date.now()): boolean {
+    if (offset === this.offset) return true
+    if (offset > this.offset) return false
+    return this.after(offset, 1, now)[0]?.offset === offset + 1
+  }
+
+  /** The last message's time, or the log's creation, for forgetting idle topics. */
+  get touchedAt (): number {
+    return this.entries.at(-1)?.at ?? this.createdAt
+  }
+}
+
+export function toHistoryEntry (entry: LogEntry): HistoryEntry {
+  return { offset: entry.offset, message: entry.message, publishedAt: new Date(entry.at).toISOString() }
+}
