@@ -21,7 +21,7 @@ export default fp(async (fastify) => {
   // HISTORY_SIZE=0 or HISTORY_TTL=0 turns history off; offsets and epochs remain
   const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0 } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000 }
 
-  const broker: Broker = fastify.hasDecorator('redis')
+  const broker = fastify.hasDecorator('redis')
     ? new RedisBroker({
       commands: fastify.redis,
       subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
@@ -36,6 +36,7 @@ export default fp(async (fastify) => {
     })
     : new MemoryBroker({ instanceId, topicTtlMs, history, describe })
 
-  fastify.decorate('proxyer', broker)
+  if (broker instanceof RedisBroker) await broker.connect()
+  fastify.decorate('proxyer', broker as Broker)
   fastify.addHook('onClose', async () => broker.close())
 }, { name: 'proxyer', dependencies: ['config', 'websocket'] })

@@ -1,4 +1,5 @@
 /** The cluster broker: instances share topics through Redis pub/sub and report their figures there. */
+import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import {
   BrokerUnavailableError, type Broker, type InstanceInfo, type PublishResult, type Scope,
@@ -67,6 +68,11 @@ export class RedisBroker implements Broker {
     this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(options.instanceTtlMs / 3)))
     this.heartbeat.unref()
     this.beat()
+  }
+
+  /** Resolves once both connections serve, so an instance starts listening ready. */
+  async connect (): Promise<void> {
+    if (this.subscriber.status !== 'ready') await once(this.subscriber, 'ready')
   }
 
   get ready (): boolean {
