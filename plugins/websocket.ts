@@ -32,7 +32,12 @@ export default fp(async (fastify) => {
     // clients reconnect elsewhere on 1001, instead of waiting for a dead socket to time out
     preClose: async () => {
       clearInterval(heartbeat)
-      fastify.websocketServer.close() // later upgrades are refused with 503
+      fastify.websocketServer.close()
+      // later upgrades are refused here: through the router they would get a 503 but keep their socket, holding the exit
+      fastify.server.removeAllListeners('upgrade')
+      fastify.server.on('upgrade', (request, socket) => {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy())
+      })
       const clients = [...fastify.websocketServer.clients]
       for (const connection of connections.open) connection.close(CloseCode.goingAway, 'server shutting down')
       // a client that does not answer the close frame is not waited for past half the shutdown budget
