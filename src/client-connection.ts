@@ -7,6 +7,7 @@ import {
   type Action, type ClientRequest, type Position, type RequestIdValue
 } from './protocol.js'
 import type { WriteBatcher } from './write-batcher.js'
+import type { PublishFrame } from './publish-frame.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
@@ -48,15 +49,16 @@ export class ClientConnection implements Subscriber {
     socket.on('error', (err) => this.log.debug({ err }, 'websocket error'))
   }
 
-  deliver (frame: Buffer): void {
-    if (this.closed) return
+  /** Writes the shared, ready-framed bytes straight to the socket: no per-subscriber copy or framing. */
+  deliver (frame: PublishFrame): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
     if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
       this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
       this.close(SLOW_CONSUMER_CLOSE_CODE, 'slow consumer')
       return
     }
     this.batcher.hold(this.rawSocket)
-    this.socket.send(frame, { binary: false })
+    this.rawSocket.write(frame.wire)
   }
 
   /** Pings the client; a client that did not answer the previous ping is dropped. */

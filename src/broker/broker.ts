@@ -1,11 +1,12 @@
 /** The contract every broker implementation (embedded, Redis) fulfils for the routes. */
 
 import type { Position } from '../protocol.js'
+import type { PublishFrame } from '../publish-frame.js'
 
 /** One receiving end, usually a WebSocket connection. */
 export interface Subscriber {
-  /** Receives a publish frame, already serialized once for all subscribers. */
-  deliver (frame: Buffer): void
+  /** Receives a publish frame, serialized and framed once for all subscribers. */
+  deliver (frame: PublishFrame): void
 }
 
 export interface TopicStats {

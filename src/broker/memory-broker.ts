@@ -3,6 +3,7 @@ import type { Broker, InstanceInfo, PublishResult, SubscribeResult, Subscriber, 
 import { TopicRegistry } from './topic-registry.js'
 import { TopicLog, toHistoryEntry, type HistoryLimits } from './topic-log.js'
 import { publishFrameHead, publishFrameTail, type Position } from '../protocol.js'
+import { PublishFrame } from '../publish-frame.js'
 
 export interface MemoryBrokerOptions {
   /** How long a topic without subscribers keeps its figures after its last message. */
@@ -50,7 +51,7 @@ export class MemoryBroker implements Broker {
     const log = this.log(topic)
     const offset = log.offset + 1
     const at = Date.now()
-    const frame = Buffer.from(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
+    const frame = PublishFrame.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
     log.append({ offset, frame, message, at })
     const subscribers = this.registry.publish(topic, frame, at)
     return { topic, subscribers, offset, epoch: log.epoch }

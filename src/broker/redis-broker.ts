@@ -12,6 +12,7 @@ import { closeRedis } from './close-redis.js'
 import { newEpoch, type HistoryLimits } from './topic-log.js'
 import { FrameBuffer } from './frame-buffer.js'
 import { publishFrameHead, type Position } from '../protocol.js'
+import { PublishFrame } from '../publish-frame.js'
 
 export interface RedisBrokerOptions {
   /** For commands and publishes. */
@@ -105,7 +106,7 @@ export class RedisBroker implements Broker {
     const recovered = epoch === since.epoch && since.offset <= offset && (since.offset === offset || entries[0]?.offset === since.offset + 1)
     let last = offset
     if (recovered) {
-      for (const entry of entries) subscriber.deliver(Buffer.from(entry.frame))
+      for (const entry of entries) subscriber.deliver(PublishFrame.fromText(entry.frame))
       last = entries.at(-1)?.offset ?? since.offset
     }
     held.flushAfter(last, subscriber)
@@ -224,7 +225,7 @@ export class RedisBroker implements Broker {
     const topic = channel.slice(this.channelPrefix.length)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
-    this.registry.publish(topic, frame)
+    this.registry.publish(topic, new PublishFrame(frame))
   }
 
   /** A raw message on a bridged channel, taken by the one instance holding the bridge lease. */

@@ -1,10 +1,11 @@
 /** A topic's position and its last messages, in memory: the embedded broker's history. */
 import { randomBytes } from 'node:crypto'
 import type { HistoryEntry } from './broker.js'
+import type { PublishFrame } from '../publish-frame.js'
 
 export interface LogEntry {
   offset: number
-  frame: Buffer
+  frame: PublishFrame
   message: unknown
   at: number
 }

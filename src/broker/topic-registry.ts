@@ -1,5 +1,6 @@
 /** The subscribers and figures of each topic on this process; shared by every broker. */
 import type { Subscriber, TopicStats } from './broker.js'
+import type { PublishFrame } from '../publish-frame.js'
 
 interface TopicEntry {
   subscribers: Set<Subscriber>
@@ -40,7 +41,7 @@ export class TopicRegistry {
   }
 
   /** Counts a message and hands its frame to every local subscriber of the topic; returns how many. */
-  publish (topic: string, frame: Buffer, at = Date.now()): number {
+  publish (topic: string, frame: PublishFrame, at = Date.now()): number {
     const entry = this.entry(topic)
     entry.published++
     entry.lastPublishedAt = at

@@ -7,7 +7,7 @@ function recorder (): Subscriber & { received: unknown[] } {
   return {
     received,
     deliver: (frame) => {
-      const { action, topic, message } = JSON.parse(frame.toString())
+      const { action, topic, message } = JSON.parse(frame.payload.toString())
       received.push({ action, topic, message })
     }
   }
