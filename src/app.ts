@@ -13,6 +13,7 @@ import topicsRoute from '../routes/topics.js'
 import healthRoute from '../routes/health.js'
 import clusterRoute from '../routes/cluster.js'
 import historyRoute from '../routes/history.js'
+import clientRoute from '../routes/client.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -35,6 +36,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(healthRoute)
   await app.register(clusterRoute)
   await app.register(historyRoute)
+  await app.register(clientRoute)
 
   return app
 }

@@ -54,3 +54,11 @@ t.test('GET / serves the live page', async (t) => {
   t.equal(page.status, 200)
   t.match(page.headers.get('content-type'), /text\/html/)
 })
+
+t.test('GET /client.js serves the SDK as an ES module', async (t) => {
+  const { url } = await startApp(t)
+  const response = await fetch(`${url}/client.js`)
+  t.equal(response.status, 200)
+  t.match(response.headers.get('content-type'), /javascript/)
+  t.match(await response.text(), /export class ProxyerClient/)
+})

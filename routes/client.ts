@@ -1,0 +1,14 @@
+/** GET /client.js: the client SDK as one ES module, built from client/ by `npm run build`. */
+import { join } from 'node:path'
+import type { FastifyPluginAsync } from 'fastify'
+import { projectRoot } from '../src/project-root.js'
+
+const sdkDir = join(projectRoot, 'dist', 'client')
+
+const clientRoute: FastifyPluginAsync = async (fastify) => {
+  fastify.get('/client.js', { schema: { hide: true } }, async (request, reply) => {
+    return reply.type('text/javascript; charset=utf-8').sendFile('proxyer-client.js', sdkDir)
+  })
+}
+
+export default clientRoute
