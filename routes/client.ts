@@ -6,7 +6,7 @@ import { projectRoot } from '../src/project-root.js'
 const sdkDir = join(projectRoot, 'dist', 'client')
 
 const clientRoute: FastifyPluginAsync = async (fastify) => {
-  fastify.get('/client.js', { schema: { hide: true } }, async (request, reply) => {
+  fastify.get('/client.js', async (request, reply) => {
     return reply.type('text/javascript; charset=utf-8').sendFile('proxyer-client.js', sdkDir)
   })
 }

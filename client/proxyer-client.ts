@@ -1,0 +1,476 @@
+/** proxyer's client SDK: one WebSocket to /message that reconnects, resumes every topic where it left off, and settles requests as promises. */
+
+/** Where a client stands in a topic: the last offset it received, in the topic's epoch. */
+export interface Position {
+  offset: number
+  epoch: string
+}
+
+/** A message received on a subscribed topic. */
+export interface Delivery extends Position {
+  topic: string
+  message: unknown
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed'
+
+/**
+ * The client could not carry a topic on without a hole: the app should reload that topic
+ * (e.g. from GET /topics/:topic/history) as of `offset` in `epoch`; the messages after it follow.
+ */
+export interface ResetEvent extends Position {
+  topic: string
+  /** `epoch_changed`: the topic's history was lost (e.g. Redis restarted); `not_recovered`: the missed messages fell out of it. */
+  reason: 'epoch_changed' | 'not_recovered'
+}
+
+/** The topic's position when the server took the subscription; the messages after `offset` follow. */
+export interface SubscribeResult extends Position {
+  /** Only when resuming from a position: whether every missed message was replayed. */
+  recovered?: boolean
+}
+
+export interface PublishResult extends Position {
+  /** How many subscribers the message was handed to. */
+  subscribers: number
+}
+
+export interface ClientEvents {
+  message: Delivery
+  state: ConnectionState
+  reset: ResetEvent
+  /** Server errors that no promise reports, such as a failed resubscription or a frame the server could not read. */
+  error: ProxyerError
+}
+
+/** The few members of the standard WebSocket the client uses, met by the browser's and by the `ws` package's. */
+export interface WebSocketLike {
+  readonly readyState: number
+  // `never` lets both the DOM's and ws's typed handlers fit
+  onopen: ((event: never) => void) | null
+  onmessage: ((event: never) => void) | null
+  onclose: ((event: never) => void) | null
+  onerror: ((event: never) => void) | null
+  send (data: string): void
+  close (code?: number, reason?: string): void
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+export interface ProxyerClientOptions {
+  /** The WebSocket class; defaults to the global one. Node 20 has none: pass `(await import('ws')).default`. */
+  WebSocket?: WebSocketConstructor
+  /** The first reconnect waits up to this long (500 ms); each failed attempt doubles it. */
+  reconnectDelayMs?: number
+  /** The cap on the reconnect delay (30 s). */
+  maxReconnectDelayMs?: number
+  /** A connection not open after this long is dropped and tried again (10 s). */
+  connectTimeoutMs?: number
+}
+
+/**
+ * An error frame from the server, with its `code` (e.g. `unavailable`: retry later), or a
+ * failure of the client itself: `connection_lost` (the reply never came), `closed` (close()
+ * was called) or `unsubscribed` (the topic was left before the server confirmed it).
+ */
+export class ProxyerError extends Error {
+  constructor (readonly code: string, message: string, readonly topic?: string) {
+    super(message)
+    this.name = 'ProxyerError'
+  }
+}
+
+export type Verdict = 'deliver' | 'duplicate' | 'gap' | 'new_epoch'
+
+/** A topic's last delivered position, and what to make of each delivery against it. */
+export class TopicPosition {
+  /** Undefined until the server says where the topic stands. */
+  private current: Position | undefined
+
+  constructor (start?: Position) {
+    this.current = start === undefined ? undefined : { ...start }
+  }
+
+  get known (): Position | undefined {
+    return this.current === undefined ? undefined : { ...this.current }
+  }
+
+  moveTo (offset: number, epoch: string): void {
+    this.current = { offset, epoch }
+  }
+
+  /** Judges a delivery; only the one that comes next (or the first ever) moves the position. */
+  accept (offset: number, epoch: string): Verdict {
+    const current = this.current
+    if (current === undefined) {
+      this.current = { offset, epoch }
+      return 'deliver'
+    }
+    if (epoch !== current.epoch) return 'new_epoch'
+    if (offset <= current.offset) return 'duplicate'
+    if (offset > current.offset + 1) return 'gap'
+    current.offset = offset
+    return 'deliver'
+  }
+}
+
+type Timer = ReturnType<typeof setTimeout>
+type Listener<T> = (value: T) => void
+
+interface Settler<T> {
+  resolve (value: T): void
+  reject (err: Error): void
+}
+
+interface Subscription {
+  position: TopicPosition
+  /** The id of the subscribe request in flight; deliveries are held until its reply. */
+  request?: number
+  /** A refused subscribe waiting to be sent again; deliveries are held meanwhile. */
+  retry?: Timer
+  retries: number
+  held: Delivery[]
+  /** subscribe() calls waiting for the server's reply. */
+  waiters: Array<Settler<SubscribeResult>>
+  /** Reported once the recovery under way ends. */
+  resetReason?: ResetEvent['reason']
+}
+
+type Request =
+  | { kind: 'subscribe', topic: string }
+  | { kind: 'unsubscribe', topic: string, settle: Settler<void> }
+  | { kind: 'publish', topic: string, settle: Settler<PublishResult>, frame: string, sent: boolean }
+
+/** Server error codes after which a subscribe is sent again later rather than given up. */
+const RETRYABLE = new Set(['unavailable', 'rate_limited', 'internal_error'])
+const OPEN = 1
+
+/**
+ * A connection to proxyer's /message that outlives network failures: it reconnects with
+ * capped exponential backoff and jitter, resubscribes every topic from the last message it
+ * delivered (so none is lost or repeated while the server's history holds them), drops
+ * duplicates and fills gaps. When it cannot, it emits `reset` for the topic.
+ *
+ * @example
+ * const client = new ProxyerClient('wss://example.org/message')
+ * client.on('message', ({ topic, message }) => render(topic, message))
+ * client.on('reset', ({ topic }) => reload(topic))
+ * await client.subscribe('booked')
+ */
+export class ProxyerClient {
+  private readonly WebSocket: WebSocketConstructor
+  private readonly reconnectDelayMs: number
+  private readonly maxReconnectDelayMs: number
+  private readonly connectTimeoutMs: number
+  private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>()
+  private readonly subscriptions = new Map<string, Subscription>()
+  private readonly requests = new Map<number, Request>()
+  private socket: WebSocketLike | undefined
+  private current: ConnectionState = 'connecting'
+  private attempt = 0
+  private nextId = 1
+  private reconnectTimer: Timer | undefined
+  private connectTimer: Timer | undefined
+
+  /** Starts connecting at once (after the current task, so listeners added right away see every state). */
+  constructor (readonly url: string, options: ProxyerClientOptions = {}) {
+    const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    if (WebSocketClass === undefined) throw new TypeError('No global WebSocket: pass one as options.WebSocket (in Node 20, the ws package\'s)')
+    this.WebSocket = WebSocketClass
+    this.reconnectDelayMs = options.reconnectDelayMs ?? 500
+    this.maxReconnectDelayMs = options.maxReconnectDelayMs ?? 30_000
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    queueMicrotask(() => {
+      if (this.current === 'closed') return
+      this.emit('state', 'connecting')
+      this.connect()
+    })
+  }
+
+  get state (): ConnectionState {
+    return this.current
+  }
+
+  /** Calls `fn` on each `event`; returns the function that stops it. */
+  on<K extends keyof ClientEvents> (event: K, fn: Listener<ClientEvents[K]>): () => void {
+    let set = this.listeners.get(event)
+    if (set === undefined) this.listeners.set(event, set = new Set())
+    set.add(fn)
+    return () => { set.delete(fn) }
+  }
+
+  /**
+   * Subscribes to `topic`, kept across reconnects until unsubscribe(). Resolves with the
+   * topic's position when the server confirms (after a reconnect if need be); messages
+   * after that offset follow. With `since` (a position saved from position()), the messages
+   * missed since then are delivered first, or a `reset` says they cannot be. A topic
+   * already subscribed keeps its position (and `since` is ignored). Rejects with the
+   * server's code, e.g. `invalid_topic` or `too_many_subscriptions`, or with `closed`.
+   */
+  async subscribe (topic: string, options: { since?: Position } = {}): Promise<SubscribeResult> {
+    const existing = this.subscriptions.get(topic)
+    const known = existing?.position.known
+    if (known !== undefined && this.connected && existing?.request === undefined && existing?.retry === undefined) return known
+    return new Promise((resolve, reject) => {
+      if (existing !== undefined) {
+        existing.waiters.push({ resolve, reject })
+        return
+      }
+      const subscription: Subscription = { position: new TopicPosition(options.since), retries: 0, held: [], waiters: [{ resolve, reject }] }
+      this.subscriptions.set(topic, subscription)
+      if (this.connected) this.sendSubscribe(topic, subscription)
+    })
+  }
+
+  /** Stops delivery of `topic` and forgets its position; resolves once the server confirms (at once while disconnected). */
+  async unsubscribe (topic: string): Promise<void> {
+    const subscription = this.subscriptions.get(topic)
+    if (subscription === undefined) return
+    this.subscriptions.delete(topic)
+    clearTimeout(subscription.retry)
+    for (const waiter of subscription.waiters) waiter.reject(new ProxyerError('unsubscribed', `Unsubscribed from "${topic}" before the server confirmed the subscription`, topic))
+    if (!this.connected) return
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++
+      this.requests.set(id, { kind: 'unsubscribe', topic, settle: { resolve, reject } })
+      this.socket?.send(JSON.stringify({ action: 'unsubscribe', topic, id }))
+    })
+  }
+
+  /**
+   * Publishes `message` (any JSON value) to `topic`; resolves with its offset and epoch once
+   * the server took it. Sent at once, or on reconnect when called while disconnected. Rejects
+   * with the server's code (`unavailable`: its Redis is down, retry later; `invalid_topic`...)
+   * or with `connection_lost` when the connection dropped after sending: the message may or
+   * may not have been published, so the caller decides whether to publish it again.
+   */
+  async publish (topic: string, message: unknown): Promise<PublishResult> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++
+      const request: Request = { kind: 'publish', topic, settle: { resolve, reject }, frame: JSON.stringify({ action: 'publish', topic, message, id }), sent: false }
+      this.requests.set(id, request)
+      if (this.connected) this.sendPublish(request)
+    })
+  }
+
+  /** The last position delivered on `topic` (or where its subscription started), to persist and pass back as `since`. */
+  position (topic: string): Position | undefined {
+    return this.subscriptions.get(topic)?.position.known
+  }
+
+  /** Closes the connection for good; what is still waiting for a reply rejects with `closed`. */
+  close (): void {
+    if (this.current === 'closed') return
+    this.setState('closed')
+    clearTimeout(this.reconnectTimer)
+    clearTimeout(this.connectTimer)
+    const socket = this.socket
+    this.socket = undefined
+    socket?.close(1000, 'client closed')
+    const closed = new ProxyerError('closed', 'The client was closed')
+    for (const request of this.requests.values()) if (request.kind !== 'subscribe') request.settle.reject(closed)
+    this.requests.clear()
+    for (const subscription of this.subscriptions.values()) {
+      clearTimeout(subscription.retry)
+      for (const waiter of subscription.waiters.splice(0)) waiter.reject(closed)
+    }
+  }
+
+  private get connected (): boolean {
+    return this.socket?.readyState === OPEN
+  }
+
+  private connect (): void {
+    let socket: WebSocketLike
+    try {
+      socket = new this.WebSocket(this.url)
+    } catch (err) {
+      this.emit('error', new ProxyerError('connect_failed', `Cannot open a WebSocket to ${this.url}: ${(err as Error).message}`))
+      this.reconnectLater()
+      return
+    }
+    this.socket = socket
+    this.connectTimer = setTimeout(() => this.lost(socket, true), this.connectTimeoutMs)
+    socket.onopen = () => { if (socket === this.socket) this.opened() }
+    socket.onmessage = (event: { data: unknown }) => { if (socket === this.socket) this.receive(String(event.data)) }
+    socket.onclose = () => this.lost(socket, false)
+    // a close event follows every error
+    socket.onerror = () => {}
+  }
+
+  private opened (): void {
+    clearTimeout(this.connectTimer)
+    this.attempt = 0
+    for (const [topic, subscription] of this.subscriptions) this.sendSubscribe(topic, subscription)
+    for (const request of this.requests.values()) if (request.kind === 'publish') this.sendPublish(request)
+    this.setState('connected')
+  }
+
+  /** The socket is gone: replies it owed will not come; subscriptions are sent again on reconnect. */
+  private lost (socket: WebSocketLike, abandon: boolean): void {
+    if (socket !== this.socket) return
+    this.socket = undefined
+    clearTimeout(this.connectTimer)
+    if (abandon) socket.close()
+    for (const [id, request] of this.requests) {
+      if (request.kind === 'publish' && !request.sent) continue
+      this.requests.delete(id)
+      if (request.kind === 'publish') request.settle.reject(new ProxyerError('connection_lost', 'The connection was lost before the server replied: the message may or may not have been published', request.topic))
+      // the next connection does not hold the topic anyway
+      if (request.kind === 'unsubscribe') request.settle.resolve()
+    }
+    for (const subscription of this.subscriptions.values()) {
+      clearTimeout(subscription.retry)
+      Object.assign(subscription, { request: undefined, retry: undefined, retries: 0, held: [] })
+    }
+    this.reconnectLater()
+  }
+
+  private reconnectLater (): void {
+    this.setState('reconnecting')
+    // a listener may have closed the client
+    if (this.current === 'closed') return
+    // equal jitter: between half and all of the capped exponential delay
+    const ceiling = Math.min(this.maxReconnectDelayMs, this.reconnectDelayMs * 2 ** this.attempt++)
+    this.reconnectTimer = setTimeout(() => this.connect(), ceiling / 2 + Math.random() * ceiling / 2)
+  }
+
+  /** Subscribes from the last position when there is one, so the server replays what was missed. */
+  private sendSubscribe (topic: string, subscription: Subscription): void {
+    const id = this.nextId++
+    const since = subscription.position.known
+    subscription.request = id
+    this.requests.set(id, { kind: 'subscribe', topic })
+    this.socket?.send(JSON.stringify(since === undefined ? { action: 'subscribe', topic, id } : { action: 'subscribe', topic, since, id }))
+  }
+
+  private sendPublish (request: Request & { kind: 'publish' }): void {
+    request.sent = true
+    this.socket?.send(request.frame)
+  }
+
+  private receive (text: string): void {
+    let frame: Record<string, unknown>
+    try {
+      frame = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      return
+    }
+    if (frame.action === 'publish') {
+      const { topic, message, offset, epoch } = frame as unknown as Delivery
+      const subscription = this.subscriptions.get(topic)
+      if (subscription !== undefined) this.take(topic, subscription, { topic, message, offset, epoch })
+      return
+    }
+    const request = typeof frame.id === 'number' ? this.requests.get(frame.id) : undefined
+    if (request === undefined) {
+      if (frame.action === 'error') this.emit('error', serverError(frame))
+      return
+    }
+    this.requests.delete(frame.id as number)
+    if (request.kind === 'subscribe') {
+      if (frame.action === 'error') this.subscribeFailed(request.topic, frame.id as number, serverError(frame, request.topic))
+      else this.subscribed(request.topic, frame.id as number, frame as unknown as SubscribeResult)
+    } else if (frame.action === 'error') {
+      request.settle.reject(serverError(frame, request.topic))
+    } else if (request.kind === 'publish') {
+      const { offset, epoch, subscribers } = frame as unknown as PublishResult
+      request.settle.resolve({ offset, epoch, subscribers })
+    } else {
+      request.settle.resolve()
+    }
+  }
+
+  /** Passes a delivery on in offset order, once; a gap or a new epoch starts a recovery. */
+  private take (topic: string, subscription: Subscription, delivery: Delivery): void {
+    if (subscription.request !== undefined || subscription.retry !== undefined) {
+      subscription.held.push(delivery)
+      return
+    }
+    const { position } = subscription
+    switch (position.accept(delivery.offset, delivery.epoch)) {
+      case 'deliver':
+        if (subscription.resetReason !== undefined) this.reset(topic, subscription, { offset: delivery.offset - 1, epoch: delivery.epoch }, subscription.resetReason)
+        this.emit('message', delivery)
+        return
+      case 'duplicate':
+        return
+      case 'new_epoch':
+        // the new epoch is taken from its start; a position in no epoch ('' while the server's Redis was down) from here
+        position.moveTo(position.known?.epoch === '' ? delivery.offset - 1 : 0, delivery.epoch)
+        subscription.resetReason = 'epoch_changed'
+        this.take(topic, subscription, delivery)
+        return
+      case 'gap':
+        // the server replays from the position, this delivery included
+        subscription.held.push(delivery)
+        this.sendSubscribe(topic, subscription)
+    }
+  }
+
+  private subscribed (topic: string, id: number, reply: SubscribeResult): void {
+    const subscription = this.subscriptions.get(topic)
+    if (subscription?.request !== id) return
+    subscription.request = undefined
+    subscription.retries = 0
+    const { position } = subscription
+    const { offset, epoch, recovered } = reply
+    if (recovered === false) {
+      const reason = subscription.resetReason ?? (position.known?.epoch === epoch ? 'not_recovered' : 'epoch_changed')
+      position.moveTo(offset, epoch)
+      this.reset(topic, subscription, { offset, epoch }, reason)
+    } else if (recovered === undefined || position.known === undefined) {
+      position.moveTo(offset, epoch)
+    } else if (subscription.resetReason !== undefined) {
+      this.reset(topic, subscription, position.known, subscription.resetReason)
+    }
+    // the replay and the live messages held meanwhile, in order; those at or before the position go
+    const held = subscription.held.splice(0).filter((d) => d.epoch === epoch).sort((a, b) => a.offset - b.offset)
+    for (const delivery of held) this.take(topic, subscription, delivery)
+    for (const waiter of subscription.waiters.splice(0)) waiter.resolve(recovered === undefined ? { offset, epoch } : { offset, epoch, recovered })
+  }
+
+  private subscribeFailed (topic: string, id: number, err: ProxyerError): void {
+    const subscription = this.subscriptions.get(topic)
+    if (subscription?.request !== id) return
+    subscription.request = undefined
+    if (RETRYABLE.has(err.code)) {
+      if (subscription.waiters.length === 0) this.emit('error', err)
+      const ceiling = Math.min(this.maxReconnectDelayMs, this.reconnectDelayMs * 2 ** subscription.retries++)
+      subscription.retry = setTimeout(() => {
+        subscription.retry = undefined
+        if (this.connected && this.subscriptions.get(topic) === subscription) this.sendSubscribe(topic, subscription)
+      }, ceiling / 2 + Math.random() * ceiling / 2)
+      return
+    }
+    this.subscriptions.delete(topic)
+    if (subscription.waiters.length === 0) this.emit('error', err)
+    for (const waiter of subscription.waiters) waiter.reject(err)
+  }
+
+  private reset (topic: string, subscription: Subscription, at: Position, reason: ResetEvent['reason']): void {
+    subscription.resetReason = undefined
+    this.emit('reset', { topic, offset: at.offset, epoch: at.epoch, reason })
+  }
+
+  private setState (state: ConnectionState): void {
+    if (state === this.current) return
+    this.current = state
+    this.emit('state', state)
+  }
+
+  /** A throwing listener neither stops the others nor the client: its error is rethrown apart. */
+  private emit<K extends keyof ClientEvents> (event: K, value: ClientEvents[K]): void {
+    for (const fn of [...this.listeners.get(event) ?? []]) {
+      try {
+        (fn as Listener<ClientEvents[K]>)(value)
+      } catch (err) {
+        setTimeout(() => { throw err })
+      }
+    }
+  }
+}
+
+function serverError (frame: Record<string, unknown>, topic?: string): ProxyerError {
+  return new ProxyerError(String(frame.code), String(frame.error), topic)
+}

@@ -1,0 +1,533 @@
+/** The client SDK against the real server (embedded and through Redis) and against a scripted fake one. */
+import { createServer, type Socket } from 'node:net'
+import t, { type Test } from 'tap'
+import WebSocket, { WebSocketServer } from 'ws'
+import type { FastifyInstance } from 'fastify'
+import {
+  ProxyerClient, ProxyerError, TopicPosition,
+  type ConnectionState, type Delivery, type ProxyerClientOptions, type ResetEvent
+} from '../../client/proxyer-client.js'
+import { settle, startApp } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
+
+/** A client that records all it emits, closed when the test ends. */
+class Recorder {
+  readonly client: ProxyerClient
+  readonly messages: Delivery[] = []
+  readonly states: ConnectionState[] = []
+  readonly resets: ResetEvent[] = []
+  readonly errors: ProxyerError[] = []
+
+  constructor (t: Test, url: string, options: ProxyerClientOptions = {}) {
+    this.client = new ProxyerClient(url, { WebSocket, reconnectDelayMs: 100, ...options })
+    t.teardown(() => this.client.close())
+    this.client.on('message', (m) => this.messages.push(m))
+    this.client.on('state', (s) => this.states.push(s))
+    this.client.on('reset', (r) => this.resets.push(r))
+    this.client.on('error', (e) => this.errors.push(e))
+  }
+
+  /** The messages received on `topic`, as offsets. */
+  offsets (topic: string): number[] {
+    return this.messages.filter((m) => m.topic === topic).map((m) => m.offset)
+  }
+}
+
+async function waitUntil (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await settle(10)
+  }
+}
+
+/** POSTs a JSON message, again after each 503 (Redis down), and returns its offset. */
+async function publish (url: string, topic: string, message: unknown): Promise<number> {
+  for (;;) {
+    const response = await fetch(`${url}/publish/${topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) })
+    if (response.status === 503) {
+      await settle(20)
+      continue
+    }
+    if (!response.ok) throw new Error(`POST /publish/${topic} answered ${response.status}: ${await response.text()}`)
+    return (await response.json() as { offset: number }).offset
+  }
+}
+
+/** Closes every WebSocket connection from the server side, as a restart or a network cut would. */
+function dropConnections (app: FastifyInstance): void {
+  for (const connection of app.connections.open) connection.close(1001, 'test')
+}
+
+async function waitForStatus (url: string, status: number): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while ((await fetch(url)).status !== status) {
+    if (Date.now() > deadline) throw new Error(`${url} never answered ${status}`)
+    await settle(50)
+  }
+}
+
+// the two 5,000-message runs take 5 to 15 s each, depending on the machine's load
+t.setTimeout(120_000)
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+t.test('subscribe, publish and unsubscribe: promises settled by the server\'s replies', async (t) => {
+  const { url, wsUrl } = await startApp(t)
+  const sdk = new Recorder(t, wsUrl)
+  const { client } = sdk
+
+  const [subscribed, twice] = await Promise.all([client.subscribe('booked'), client.subscribe('booked')])
+  t.match(subscribed, { offset: 0, epoch: String }, 'the topic\'s position when subscribed')
+  t.same(twice, subscribed, 'a second subscribe() waits for the same reply')
+  t.same(await client.subscribe('booked'), subscribed, 'subscribing again answers at once with the position')
+  const published = await client.publish('booked', { visitor: 2199 })
+  t.same(published, { offset: 1, epoch: subscribed.epoch, subscribers: 1 }, 'publish resolves with the message\'s position')
+  await waitUntil(() => sdk.messages.length === 1, 'the message arrives')
+  t.same(sdk.messages, [{ topic: 'booked', message: { visitor: 2199 }, offset: 1, epoch: subscribed.epoch }])
+  t.same(client.position('booked'), { offset: 1, epoch: subscribed.epoch }, 'the position to persist')
+
+  await publish(url, 'booked', 'over HTTP')
+  await waitUntil(() => sdk.messages.length === 2, 'the HTTP publish arrives')
+  await client.unsubscribe('booked')
+  t.equal(client.position('booked'), undefined, 'an unsubscribed topic has no position')
+  t.equal((await client.publish('booked', 'unheard')).subscribers, 0)
+  await client.unsubscribe('booked') // not subscribed: nothing to do
+
+  const refused = client.publish('not a topic', 'x')
+  await t.rejects(refused, { name: 'ProxyerError', code: 'invalid_topic', topic: 'not a topic' })
+  await t.rejects(client.subscribe('not/a/topic'), { code: 'invalid_topic' }, 'a refused subscription rejects')
+  t.equal(client.position('not/a/topic'), undefined, 'and is forgotten')
+
+  // replies to requests made before an unsubscribe and a new subscribe are not mistaken for the latest
+  const first = t.rejects(client.subscribe('visits'), { code: 'unsubscribed' })
+  const leaving = client.unsubscribe('visits')
+  t.match(await client.subscribe('visits'), { offset: 0 })
+  await first
+  await leaving
+  const refusedFirst = t.rejects(client.subscribe('not/a/topic'), { code: 'unsubscribed' })
+  await t.rejects(client.unsubscribe('not/a/topic'), { code: 'invalid_topic' })
+  await t.rejects(client.subscribe('not/a/topic'), { code: 'invalid_topic' })
+  await refusedFirst
+  await settle(50)
+  t.same(sdk.messages.map((m) => m.message), [{ visitor: 2199 }, 'over HTTP'], 'nothing after unsubscribing')
+  t.same(sdk.errors, [], 'errors went to their promises, not to the error event')
+
+  client.close()
+  client.close()
+  t.same(sdk.states, ['connecting', 'connected', 'closed'])
+  t.equal(client.state, 'closed')
+})
+
+t.test('a dropped connection: the client reconnects and resumes, every message once and in order', async (t) => {
+  const { app, url, wsUrl } = await startApp(t)
+  const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 400 })
+  await sdk.client.subscribe('booked')
+  for (const n of range(1, 3)) await publish(url, 'booked', n)
+  await waitUntil(() => sdk.messages.length === 3, 'the first three arrive')
+
+  const reconnecting = new Promise<void>((resolve) => sdk.client.on('state', (s) => { if (s === 'reconnecting') resolve() }))
+  dropConnections(app)
+  await reconnecting
+  for (const n of range(4, 6)) await publish(url, 'booked', n)
+  t.equal(sdk.messages.length, 3, 'published while the client was away')
+  // requests made while disconnected wait for the connection
+  const queued = sdk.client.publish('booked', 7)
+  const other = sdk.client.subscribe('visits')
+  t.match(await queued, { offset: 7 }, 'a publish made while disconnected is sent on reconnect')
+  t.match(await other, { offset: 0 })
+  await waitUntil(() => sdk.messages.length === 7, 'the missed messages and the queued one arrive')
+  t.same(sdk.offsets('booked'), range(1, 7))
+  t.same(sdk.messages.map((m) => m.message), range(1, 7))
+  t.same(sdk.states, ['connecting', 'connected', 'reconnecting', 'connected'])
+  t.same(sdk.resets, [])
+})
+
+t.test('a publish whose reply never came rejects with connection_lost; close() rejects what waits', async (t) => {
+  const { app, wsUrl } = await startApp(t)
+  const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 5000 })
+  await sdk.client.subscribe('booked')
+  const inFlight = sdk.client.publish('booked', 'lost?')
+  const leaving = sdk.client.unsubscribe('booked')
+  dropConnections(app) // before the server reads the requests, so it never answers them
+  await t.rejects(inFlight, { code: 'connection_lost', topic: 'booked' })
+  await leaving
+  t.equal(sdk.client.state, 'reconnecting')
+
+  const queued = t.rejects(sdk.client.publish('booked', 'never sent'), { code: 'closed' })
+  const cancelled = t.rejects(sdk.client.subscribe('visits'), { code: 'unsubscribed' }, 'the subscription it cancelled rejects')
+  t.equal(await sdk.client.unsubscribe('visits').catch(() => 'refused'), undefined, 'unsubscribe while disconnected resolves at once')
+  await cancelled
+  const pending = t.rejects(sdk.client.subscribe('visits'), { code: 'closed' })
+  sdk.client.close()
+  await queued
+  await pending
+  t.equal(sdk.client.state, 'closed')
+})
+
+/** Publishes `count` messages over HTTP at about one a millisecond, in batches, retrying 503s. */
+async function publishSteadily (url: string, topic: string, count: number, accepted: Map<number, number>): Promise<void> {
+  const batch = 25
+  for (let first = 1; first <= count; first += batch) {
+    const started = Date.now()
+    await Promise.all(range(first, Math.min(first + batch - 1, count)).map(async (n) => {
+      accepted.set(await publish(url, topic, n), n)
+    }))
+    await settle(batch - (Date.now() - started))
+  }
+}
+
+async function fiveThousandMessages (t: Test, subscribeTo: { app: FastifyInstance, wsUrl: string }, publishTo: string): Promise<void> {
+  const total = 5000
+  const sdk = new Recorder(t, subscribeTo.wsUrl, { reconnectDelayMs: 50, maxReconnectDelayMs: 200 })
+  await sdk.client.subscribe('booked')
+  const accepted = new Map<number, number>()
+  const publishing = publishSteadily(publishTo, 'booked', total, accepted)
+  let drops = 0
+  for (; drops < 6 && accepted.size < total - 500; drops++) {
+    await settle(600)
+    await waitUntil(() => sdk.client.state === 'connected', 'the client is back')
+    dropConnections(subscribeTo.app)
+  }
+  await publishing
+  await waitUntil(() => sdk.messages.length >= total, `all ${total} messages arrive`, 20_000)
+  await settle(100)
+  t.ok(drops >= 4, `the connection was dropped ${drops} times while publishing`)
+  t.equal(sdk.states.filter((s) => s === 'reconnecting').length, drops, 'one reconnect per drop')
+  t.equal(sdk.messages.length, total, 'no message twice')
+  t.same(sdk.offsets('booked'), range(1, total), 'every offset once, in order')
+  t.ok(sdk.messages.every((m) => accepted.get(m.offset) === m.message), 'each message is the one accepted at its offset')
+  t.same(sdk.resets, [], 'no reset: the history covered every gap')
+}
+
+t.test('5,000 messages published while the connection drops again and again: each arrives once, in order', async (t) => {
+  t.test('embedded', async (t) => {
+    const app = await startApp(t)
+    await fiveThousandMessages(t, app, app.url)
+  })
+
+  t.test('through Redis: subscribed on instance A, published on instance B', async (t) => {
+    const redis = await RedisServer.start(t)
+    const a = await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'a' })
+    const b = await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'b' })
+    await fiveThousandMessages(t, a, b.url)
+  })
+})
+
+t.test('Redis restarted without persistence: a reset with the new epoch, then live delivery goes on', async (t) => {
+  const redis = await RedisServer.start(t)
+  const { url, wsUrl } = await startApp(t, { REDIS_URL: redis.url, INSTANCE_TTL_MS: 1500 })
+  const sdk = new Recorder(t, wsUrl)
+  const { epoch: before } = await sdk.client.subscribe('booked')
+  for (const n of range(1, 3)) await publish(url, 'booked', n)
+  await waitUntil(() => sdk.messages.length === 3, 'the first messages arrive')
+
+  await redis.kill()
+  await waitForStatus(`${url}/ready`, 503)
+  await redis.restart()
+  await waitForStatus(`${url}/ready`, 200)
+  // the instance subscribes to Redis again by itself; publish until a message gets through
+  const accepted: number[] = []
+  const deadline = Date.now() + 10_000
+  while (sdk.resets.length === 0) {
+    if (Date.now() > deadline) throw new Error('no reset after the restart')
+    accepted.push(await publish(url, 'booked', `after ${accepted.length + 1}`))
+    await settle(50)
+  }
+  for (let i = 0; i < 3; i++) accepted.push(await publish(url, 'booked', `after ${accepted.length + 1}`))
+  await waitUntil(() => sdk.messages.length === 3 + accepted.length, 'every message published after the restart arrives')
+
+  const [reset] = sdk.resets
+  t.not(reset.epoch, before, 'the topic has a new epoch')
+  t.same(sdk.resets, [{ topic: 'booked', epoch: reset.epoch, offset: 0, reason: 'epoch_changed' }], 'one reset, from the start of the new epoch')
+  t.same(accepted, range(1, accepted.length), 'offsets started again at 1')
+  const after = sdk.messages.slice(3)
+  t.same(after.map((m) => [m.offset, m.epoch, m.message]), accepted.map((offset) => [offset, reset.epoch, `after ${offset}`]),
+    'the messages of the new epoch, those published before the instance was back on Redis included, once and in order')
+  t.same(sdk.client.position('booked'), { offset: accepted.length, epoch: reset.epoch })
+})
+
+t.test('positions that cannot be resumed surface as reset events', async (t) => {
+  const { app, url, wsUrl } = await startApp(t, { HISTORY_SIZE: 10 })
+  for (const n of range(1, 3)) await publish(url, 'booked', n)
+  const { epoch } = await (await fetch(`${url}/topics/booked/history`)).json() as { epoch: string }
+
+  t.test('a stale epoch', async (t) => {
+    const sdk = new Recorder(t, wsUrl)
+    const result = await sdk.client.subscribe('booked', { since: { offset: 2, epoch: 'stale' } })
+    t.same(result, { offset: 3, epoch, recovered: false })
+    t.same(sdk.resets, [{ topic: 'booked', epoch, offset: 3, reason: 'epoch_changed' }])
+    await publish(url, 'booked', 4)
+    await waitUntil(() => sdk.messages.length === 1, 'the next message arrives')
+    t.same(sdk.offsets('booked'), [4], 'nothing before the reset position is replayed')
+  })
+
+  t.test('an offset the history no longer holds', async (t) => {
+    for (const n of range(5, 34)) await publish(url, 'booked', n)
+    const sdk = new Recorder(t, wsUrl)
+    t.same(await sdk.client.subscribe('booked', { since: { offset: 4, epoch } }), { offset: 34, epoch, recovered: false })
+    t.same(sdk.resets, [{ topic: 'booked', epoch, offset: 34, reason: 'not_recovered' }])
+  })
+
+  t.test('a saved position the history still holds is resumed', async (t) => {
+    const sdk = new Recorder(t, wsUrl)
+    t.same(await sdk.client.subscribe('booked', { since: { offset: 30, epoch } }), { offset: 34, epoch, recovered: true })
+    t.same(sdk.offsets('booked'), range(31, 34))
+    t.same(sdk.resets, [])
+  })
+
+  t.test('a reconnect after more messages than the history keeps', async (t) => {
+    const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 1000 })
+    await sdk.client.subscribe('booked')
+    await publish(url, 'booked', 35)
+    await waitUntil(() => sdk.messages.length === 1, 'a message arrives')
+    const reconnecting = new Promise<void>((resolve) => sdk.client.on('state', (s) => { if (s === 'reconnecting') resolve() }))
+    dropConnections(app)
+    await reconnecting
+    for (const n of range(36, 50)) await publish(url, 'booked', n)
+    await waitUntil(() => sdk.resets.length === 1, 'the reset')
+    t.same(sdk.resets, [{ topic: 'booked', epoch, offset: 50, reason: 'not_recovered' }])
+    await publish(url, 'booked', 51)
+    await waitUntil(() => sdk.messages.length === 2, 'live delivery goes on')
+    t.same(sdk.offsets('booked'), [35, 51])
+  })
+})
+
+t.test('TopicPosition: what each delivery means against the last one', async (t) => {
+  const position = new TopicPosition()
+  t.equal(position.known, undefined)
+  t.equal(position.accept(5, 'e1'), 'deliver', 'the first delivery sets an unknown position')
+  t.same(position.known, { offset: 5, epoch: 'e1' })
+  t.equal(position.accept(6, 'e1'), 'deliver')
+  t.equal(position.accept(6, 'e1'), 'duplicate')
+  t.equal(position.accept(3, 'e1'), 'duplicate')
+  t.equal(position.accept(8, 'e1'), 'gap')
+  t.same(position.known, { offset: 6, epoch: 'e1' }, 'only the next offset moves the position')
+  t.equal(position.accept(1, 'e2'), 'new_epoch')
+  t.same(position.known, { offset: 6, epoch: 'e1' })
+  position.moveTo(0, 'e2')
+  t.equal(position.accept(1, 'e2'), 'deliver')
+  const start = { offset: 2, epoch: 'e3' }
+  const resumed = new TopicPosition(start)
+  start.offset = 9
+  t.same(resumed.known, { offset: 2, epoch: 'e3' }, 'a copy of the start position')
+})
+
+/** A scripted stand-in for proxyer: each test answers the client's frames itself. */
+class FakeServer {
+  readonly received: any[] = []
+  sockets: WebSocket[] = []
+  private constructor (readonly wss: WebSocketServer, readonly url: string) {}
+
+  static async start (t: Test, answer: (frame: any, socket: WebSocket) => void): Promise<FakeServer> {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+    await new Promise((resolve) => wss.once('listening', resolve))
+    const address = wss.address() as { port: number }
+    const server = new FakeServer(wss, `ws://127.0.0.1:${address.port}`)
+    wss.on('connection', (socket) => {
+      server.sockets.push(socket)
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString())
+        server.received.push(frame)
+        answer(frame, socket)
+      })
+    })
+    t.teardown(() => new Promise((resolve) => {
+      for (const client of wss.clients) client.terminate()
+      wss.close(resolve)
+    }))
+    return server
+  }
+}
+
+function send (socket: WebSocket, frame: unknown): void {
+  socket.send(JSON.stringify(frame))
+}
+
+const delivery = (offset: number, epoch = 'e1', topic = 'booked') => ({ action: 'publish', topic, message: `m${offset}`, offset, epoch })
+
+t.test('against a fake server: duplicates dropped, a gap recovered from the last position', async (t) => {
+  const server = await FakeServer.start(t, (frame, socket) => {
+    if (frame.action !== 'subscribe') return
+    if (frame.since === undefined) {
+      send(socket, { action: 'subscribed', id: frame.id, topic: frame.topic, offset: 0, epoch: 'e1' })
+      for (const offset of [1, 2, 2, 1, 5]) send(socket, delivery(offset))
+      return
+    }
+    // a live message slips in before the replay, as it can while the server switches over
+    send(socket, delivery(6))
+    for (const offset of [3, 4, 5]) send(socket, delivery(offset))
+    send(socket, { action: 'subscribed', id: frame.id, topic: frame.topic, offset: 5, epoch: 'e1', recovered: true })
+    send(socket, delivery(7))
+  })
+  const sdk = new Recorder(t, server.url)
+  await sdk.client.subscribe('booked')
+  await waitUntil(() => sdk.messages.length === 7, 'seven messages')
+  t.same(sdk.offsets('booked'), range(1, 7))
+  t.same(sdk.messages.map((m) => m.message), range(1, 7).map((n) => `m${n}`))
+  t.match(server.received[1], { action: 'subscribe', topic: 'booked', since: { offset: 2, epoch: 'e1' } }, 'the gap after 2 asks again from 2')
+  t.same(sdk.resets, [])
+})
+
+t.test('against a fake server: a new epoch in a live delivery is taken from its start', async (t) => {
+  const server = await FakeServer.start(t, (frame, socket) => {
+    if (frame.action !== 'subscribe') return
+    if (frame.topic === 'booked' && frame.since === undefined) {
+      send(socket, { action: 'subscribed', id: frame.id, topic: 'booked', offset: 4, epoch: 'e1' })
+      send(socket, delivery(5))
+      send(socket, delivery(3, 'e2'))
+    } else if (frame.topic === 'booked') {
+      for (const offset of [1, 2, 3]) send(socket, delivery(offset, 'e2'))
+      send(socket, { action: 'subscribed', id: frame.id, topic: 'booked', offset: 3, epoch: 'e2', recovered: true })
+    } else if (frame.topic === 'visits') {
+      // a position in no epoch: the server's Redis was down when it subscribed
+      send(socket, { action: 'subscribed', id: frame.id, topic: 'visits', offset: 0, epoch: '' })
+      send(socket, delivery(7, 'e3', 'visits'))
+      send(socket, delivery(1, 'e4', 'visits'))
+    }
+  })
+  const sdk = new Recorder(t, server.url)
+  await sdk.client.subscribe('booked')
+  await sdk.client.subscribe('visits')
+  await waitUntil(() => sdk.messages.length === 6, 'six messages')
+  t.match(server.received.filter((f) => f.topic === 'booked'), [{}, { since: { offset: 0, epoch: 'e2' } }], 'the new epoch is asked for from its start')
+  const seen = (topic: string) => sdk.messages.filter((m) => m.topic === topic).map((m) => [m.offset, m.epoch])
+  t.same(seen('booked'), [[5, 'e1'], [1, 'e2'], [2, 'e2'], [3, 'e2']])
+  t.same(seen('visits'), [[7, 'e3'], [1, 'e4']])
+  t.same(sdk.resets.filter((r) => r.topic === 'booked'), [{ topic: 'booked', epoch: 'e2', offset: 0, reason: 'epoch_changed' }],
+    'a reset before the first message of the new epoch')
+  t.same(sdk.resets.filter((r) => r.topic === 'visits'), [
+    { topic: 'visits', epoch: 'e3', offset: 6, reason: 'epoch_changed' },
+    { topic: 'visits', epoch: 'e4', offset: 0, reason: 'epoch_changed' }
+  ], 'a position in no epoch starts at the first message; a new epoch starting at 1 needs no recovery')
+})
+
+t.test('against a fake server: refused subscriptions, stray errors, odd frames', async (t) => {
+  let unavailable = 2
+  const server = await FakeServer.start(t, (frame, socket) => {
+    if (frame.action === 'subscribe' && frame.topic === 'busy') {
+      if (unavailable-- > 0) send(socket, { action: 'error', code: 'unavailable', error: 'Redis is down', id: frame.id })
+      else send(socket, { action: 'subscribed', id: frame.id, topic: 'busy', offset: 2, epoch: 'e1', recovered: true })
+    } else if (frame.action === 'subscribe' && frame.topic === 'full') {
+      send(socket, { action: 'error', code: 'too_many_subscriptions', error: 'At most 1', id: frame.id })
+    } else if (frame.action === 'subscribe') {
+      send(socket, { action: 'subscribed', id: frame.id, topic: frame.topic, offset: 0, epoch: 'e1' })
+    } else if (frame.action === 'unsubscribe') {
+      send(socket, { action: 'error', code: 'rate_limited', error: 'Too many requests', id: frame.id })
+    } else if (frame.action === 'publish') {
+      socket.send('not json')
+      send(socket, { action: 'error', code: 'bad_json', error: 'The frame is not valid JSON' })
+      send(socket, { action: 'pong', id: 'not ours' })
+      send(socket, delivery(1, 'e1', 'nobody'))
+      send(socket, { action: 'published', id: frame.id, topic: frame.topic, subscribers: 0, offset: 1, epoch: 'e1' })
+    }
+  })
+  const sdk = new Recorder(t, server.url, { reconnectDelayMs: 20 })
+
+  const busy = sdk.client.subscribe('busy', { since: { offset: 2, epoch: 'e1' } })
+  t.same(await busy, { offset: 2, epoch: 'e1', recovered: true }, 'unavailable: the subscribe is sent again after a backoff')
+  t.equal(server.received.filter((f) => f.topic === 'busy').length, 3)
+  t.same(sdk.errors, [], 'a subscribe() waiting reports through its promise only')
+
+  await t.rejects(sdk.client.unsubscribe('busy'), { code: 'rate_limited' }, 'a refused unsubscribe rejects')
+  t.same(await sdk.client.publish('other', 1), { offset: 1, epoch: 'e1', subscribers: 0 }, 'odd frames are skipped')
+  t.match(sdk.errors, [{ code: 'bad_json', message: 'The frame is not valid JSON' }], 'an error frame for no request goes to the error event')
+
+  await t.rejects(sdk.client.subscribe('full'), { code: 'too_many_subscriptions', topic: 'full' })
+  await sdk.client.subscribe('kept')
+
+  // on reconnect, a resubscription refused for a while is reported as an error event
+  await sdk.client.subscribe('busy')
+  server.received.length = 0
+  unavailable = 1
+  server.sockets[0].close(1001, 'restart')
+  await waitUntil(() => sdk.errors.length === 2, 'the refused resubscription is reported')
+  t.match(sdk.errors[1], { code: 'unavailable', topic: 'busy' }, 'a resubscription refused for a while is reported, then retried')
+  await waitUntil(() => server.received.filter((f) => f.topic === 'busy').length === 2, 'the retry')
+  t.same(sdk.client.position('kept'), { offset: 0, epoch: 'e1' })
+})
+
+t.test('against a fake server: a resubscription refused for good is dropped and reported', async (t) => {
+  let refuse = false
+  const server = await FakeServer.start(t, (frame, socket) => {
+    if (frame.action !== 'subscribe') return
+    if (refuse) send(socket, { action: 'error', code: 'too_many_subscriptions', error: 'At most 0', id: frame.id })
+    else send(socket, { action: 'subscribed', id: frame.id, topic: frame.topic, offset: 0, epoch: 'e1' })
+  })
+  const sdk = new Recorder(t, server.url, { reconnectDelayMs: 20 })
+  await sdk.client.subscribe('booked')
+  refuse = true
+  server.sockets[0].close(1001, 'restart')
+  await waitUntil(() => sdk.errors.length === 1, 'the refusal is reported')
+  t.match(sdk.errors, [{ code: 'too_many_subscriptions', topic: 'booked' }])
+  t.equal(sdk.client.position('booked'), undefined, 'the topic is dropped')
+})
+
+t.test('a connection that never opens is abandoned and tried again', async (t) => {
+  const attempts: Socket[] = []
+  const silent = createServer((socket) => attempts.push(socket))
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => {
+    for (const socket of attempts) socket.destroy()
+    silent.close(resolve)
+  }))
+  const { port } = silent.address() as { port: number }
+  const sdk = new Recorder(t, `ws://127.0.0.1:${port}/message`, { connectTimeoutMs: 100, reconnectDelayMs: 20 })
+  const queued = t.rejects(sdk.client.publish('booked', 'waits'), { code: 'closed' }, 'a queued publish waits through failed attempts')
+  await waitUntil(() => attempts.length >= 2, 'a second attempt')
+  t.same(sdk.states.slice(0, 2), ['connecting', 'reconnecting'])
+  sdk.client.close()
+  await queued
+})
+
+t.test('a URL the WebSocket class refuses is reported and tried again', async (t) => {
+  const sdk = new Recorder(t, 'not a url', { reconnectDelayMs: 20 })
+  await waitUntil(() => sdk.errors.length >= 2, 'two attempts')
+  t.match(sdk.errors[0], { code: 'connect_failed', message: /not a url/ })
+  t.equal(sdk.client.state, 'reconnecting')
+})
+
+t.test('without a WebSocket class (Node 20 has no global one), the constructor says what to pass', async (t) => {
+  t.throws(() => new ProxyerClient('ws://127.0.0.1:1/message'), { name: 'TypeError', message: /options\.WebSocket/ })
+})
+
+t.test('a client closed at once never connects', async (t) => {
+  const server = await FakeServer.start(t, () => {})
+  const sdk = new Recorder(t, server.url)
+  sdk.client.close()
+  await settle(100)
+  t.same(sdk.states, ['closed'])
+  t.equal(server.sockets.length, 0)
+  new ProxyerClient(server.url, { WebSocket }).close() // with no listener at all
+})
+
+t.test('a client closed by a state listener stops reconnecting', async (t) => {
+  const server = await FakeServer.start(t, () => {})
+  const sdk = new Recorder(t, server.url, { reconnectDelayMs: 20 })
+  sdk.client.on('state', (state) => { if (state === 'reconnecting') sdk.client.close() })
+  await waitUntil(() => server.sockets.length === 1, 'the connection')
+  server.sockets[0].close(1001, 'restart')
+  await waitUntil(() => sdk.client.state === 'closed', 'closed')
+  await settle(100)
+  t.same(sdk.states, ['connecting', 'connected', 'reconnecting', 'closed'])
+  t.equal(server.sockets.length, 1, 'no other connection')
+})
+
+t.test('a throwing listener neither stops the others nor the client: its error is thrown apart', async (t) => {
+  const server = await FakeServer.start(t, () => {})
+  const client = new ProxyerClient(server.url, { WebSocket })
+  const seen: ConnectionState[] = []
+  client.on('state', () => { throw new Error('listener bug') })
+  const off = client.on('state', (s) => seen.push(s))
+  const rethrown: Array<() => void> = []
+  const { setTimeout: realSetTimeout } = globalThis
+  globalThis.setTimeout = ((fn: () => void) => { rethrown.push(fn) }) as typeof setTimeout
+  try {
+    client.close()
+  } finally {
+    globalThis.setTimeout = realSetTimeout
+  }
+  t.same(seen, ['closed'], 'the next listener still ran')
+  t.throws(() => rethrown[0](), { message: 'listener bug' })
+  off()
+})
