@@ -54,8 +54,7 @@ export class InstanceProcess {
   /**
    * Starts `node --import tsx src/server.ts` on a free loopback port with `env`
    * on top of a bare environment (the test runner's variables are not the
-   * server's business; tap still adds its process-info hook, which records the
-   * coverage of a process that exits by itself), in an empty working directory
+   * server's business), in an empty working directory
    * so no developer's .env is read. Resolves once it answers /ready with 200
    * (or /health, with `ready: false`).
    */
@@ -69,6 +68,8 @@ export class InstanceProcess {
       cwd,
       env: {
         PATH: process.env.PATH,
+        // tap's coverage of a tsx-loaded child garbles the report; in-process tests cover the same code
+        _TAPJS_PROCESSINFO_COVERAGE_: '0',
         LOG_LEVEL: 'warn',
         ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value)])),
         PORT: String(port),
