@@ -1,12 +1,16 @@
-// The live board's script: one WebSocket to /message that reconnects and resubscribes, plus the topics table.
+// The live board's script: subscriptions, publishing and live messages through the proxyer client SDK (/client.js), plus the topics table.
+import { ProxyerClient } from '/client.js'
+import { el, showFeedback } from './dom.js'
+import { MessageList } from './message-list.js'
+import { startTopicsTable } from './topics-table.js'
 
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/message`
 const TOPIC = /^[A-Za-z0-9_.:-]{1,128}$/
-const MAX_MESSAGES = 200
-const TOPICS_REFRESH_MS = 2000
-const BACKOFF_FIRST_MS = 500
-const BACKOFF_MAX_MS = 10_000
-const REQUEST_TIMEOUT_MS = 10_000
+const TOPIC_RULE = 'A topic is 1 to 128 letters, digits and _ - . :'
+/** How many of a topic's last messages a reset reloads. */
+const HISTORY_LIMIT = 50
+const STATUS_TEXT = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected' }
+const RESET_REASON_TEXT = { epoch_changed: 'epoch changed', not_recovered: 'missed messages were no longer kept' }
 
 const $ = (id) => document.getElementById(id)
 const ui = {
@@ -22,120 +26,72 @@ const ui = {
   publishJson: $('publish-json'),
   publishButton: $('publish-button'),
   publishResult: $('publish-result'),
-  messages: $('messages'),
-  messageCount: $('message-count'),
-  noMessages: $('no-messages'),
   clearMessages: $('clear-messages'),
-  notice: $('notice'),
-  topicsBody: document.querySelector('#topics-table tbody'),
-  topicsFeedback: $('topics-feedback')
+  notice: $('notice')
 }
 
-/** The topics the person asked for, kept across reconnects; value: 'pending' until the server confirms. */
+const client = new ProxyerClient(WS_URL)
+const messages = new MessageList({ list: $('messages'), count: $('message-count'), empty: $('no-messages') })
+/** The topics the person asked for, in order; value: 'pending' until the server confirms (again after each reconnect), then 'active'. */
 const subscriptions = new Map()
-/** Replies awaited by request id. */
-const pending = new Map()
-let socket = null
-let attempt = 0
-let reconnectTimer = null
-let nextId = 1
 
-// ---- connection -----------------------------------------------------------
+// ---- connection ------------------------------------------------------------
 
-function connect () {
-  clearTimeout(reconnectTimer)
-  reconnectTimer = null
-  setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'Connecting…' : 'Reconnecting…')
-  const ws = new WebSocket(WS_URL)
-  socket = ws
-  ws.addEventListener('open', () => {
-    attempt = 0
-    setStatus('connected', 'Connected')
-    for (const topic of subscriptions.keys()) sendSubscribe(topic)
-  })
-  ws.addEventListener('message', (event) => receive(event.data))
-  ws.addEventListener('close', () => {
-    if (socket !== ws) return
-    socket = null
-    failPending('the connection was lost')
+client.on('state', (state) => {
+  ui.status.dataset.state = state
+  ui.status.textContent = STATUS_TEXT[state] ?? state
+  if (state === 'reconnecting') {
     for (const topic of subscriptions.keys()) subscriptions.set(topic, 'pending')
     renderSubscriptions()
-    scheduleReconnect()
-  })
-}
-
-/** Exponential backoff with full jitter, capped at BACKOFF_MAX_MS. */
-function scheduleReconnect () {
-  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt)
-  const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2)
-  attempt++
-  setStatus('reconnecting', `Reconnecting in ${(delay / 1000).toFixed(1)} s…`)
-  reconnectTimer = setTimeout(connect, delay)
-}
-
-// the network is back: no reason to wait out the backoff
-window.addEventListener('online', () => { if (reconnectTimer !== null) connect() })
-
-function setStatus (state, text) {
-  ui.status.dataset.state = state
-  ui.status.textContent = text
-}
-
-/** Sends a request with an id; `onReply` gets the server's reply or error frame (or a local error). */
-function request (frame, onReply) {
-  if (socket === null || socket.readyState !== WebSocket.OPEN) {
-    onReply({ action: 'error', code: 'offline', error: 'Not connected; try again in a moment' })
-    return
   }
-  const id = nextId++
-  const timer = setTimeout(() => settle(id, { action: 'error', code: 'timeout', error: 'The server did not answer' }), REQUEST_TIMEOUT_MS)
-  pending.set(id, { onReply, timer })
-  socket.send(JSON.stringify({ ...frame, id }))
-}
+  // the client has just sent every subscription again: each chip turns active on its reply
+  if (state === 'connected') for (const topic of subscriptions.keys()) confirm(topic)
+})
+client.on('message', (delivery) => messages.add(delivery))
+client.on('reset', (reset) => reloadHistory(reset))
+client.on('error', (err) => showFeedback(ui.notice, `${err.message} (${err.code})`, 'error'))
 
-function settle (id, frame) {
-  const waiting = pending.get(id)
-  if (waiting === undefined) return false
-  pending.delete(id)
-  clearTimeout(waiting.timer)
-  waiting.onReply(frame)
-  return true
-}
-
-function failPending (reason) {
-  for (const id of [...pending.keys()]) settle(id, { action: 'error', code: 'offline', error: `No answer: ${reason}` })
-}
-
-function receive (data) {
-  let frame
+/**
+ * The client could not replay what the page missed on a topic: show the topic's last messages
+ * from its history (those up to the reset's offset; the later ones arrive live), each once.
+ */
+async function reloadHistory ({ topic, offset, epoch, reason }) {
+  // the reloaded messages are older than any delivered from now on
+  const anchor = messages.top()
+  const why = RESET_REASON_TEXT[reason] ?? reason
+  showFeedback(ui.notice, `${topic}: reloading history (${why})…`, 'warn')
   try {
-    frame = JSON.parse(data)
-  } catch {
-    return
+    let added = 0
+    if (offset > 0) {
+      // the history lists the oldest kept messages first: ask for the last ones by position
+      const since = Math.max(0, offset - HISTORY_LIMIT)
+      const response = await fetch(`/topics/${encodeURIComponent(topic)}/history?since=${since}&limit=${HISTORY_LIMIT}`, { headers: { accept: 'application/json' } })
+      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`)
+      const history = response.ok ? await response.json() : { epoch, messages: [] }
+      // another epoch already: the reset that comes with it reloads that one
+      const entries = history.epoch === epoch ? history.messages.filter((entry) => entry.offset <= offset) : []
+      if (subscriptions.has(topic)) added = messages.addHistory(topic, epoch, entries, anchor)
+    }
+    showFeedback(ui.notice, `${topic}: history reloaded (${why}), ${added} message${added === 1 ? '' : 's'} added`, 'warn')
+  } catch (err) {
+    showFeedback(ui.notice, `${topic}: could not reload the history (${why}): ${err.message}`, 'error')
   }
-  if (frame === null || typeof frame !== 'object') return
-  if (frame.action === 'publish' && typeof frame.topic === 'string') {
-    addMessage(frame.topic, frame.message)
-    return
-  }
-  if (frame.id !== undefined && settle(frame.id, frame)) return
-  if (frame.action === 'error') ui.notice.textContent = `${frame.error} (${frame.code})`
 }
 
 // ---- subscriptions ---------------------------------------------------------
 
-function sendSubscribe (topic) {
-  request({ action: 'subscribe', topic }, (reply) => {
-    if (!subscriptions.has(topic)) return
-    if (reply.action === 'subscribed') {
-      subscriptions.set(topic, 'active')
-    } else if (reply.code !== 'offline') {
-      // refused by the server (bad topic, too many subscriptions): drop it rather than retry forever
-      subscriptions.delete(topic)
-      showFeedback(ui.subscribeFeedback, `Could not subscribe to ${topic}: ${reply.error}`, 'error')
-    }
-    renderSubscriptions()
-  })
+/** Waits for the server to confirm `topic`'s subscription; a refusal (bad topic, too many subscriptions) drops it. */
+async function confirm (topic) {
+  try {
+    await client.subscribe(topic)
+    if (subscriptions.has(topic)) subscriptions.set(topic, 'active')
+  } catch (err) {
+    // left or closed meanwhile: nothing to show
+    if (err.code === 'unsubscribed' || err.code === 'closed') return
+    subscriptions.delete(topic)
+    showFeedback(ui.subscribeFeedback, `Could not subscribe to ${topic}: ${err.message}`, 'error')
+  }
+  renderSubscriptions()
 }
 
 function subscribe (topic) {
@@ -146,23 +102,21 @@ function subscribe (topic) {
   subscriptions.set(topic, 'pending')
   showFeedback(ui.subscribeFeedback, '', 'info')
   renderSubscriptions()
-  if (socket !== null && socket.readyState === WebSocket.OPEN) sendSubscribe(topic)
+  confirm(topic)
 }
 
-function unsubscribe (topic) {
+async function unsubscribe (topic) {
   subscriptions.delete(topic)
   renderSubscriptions()
-  if (socket !== null && socket.readyState === WebSocket.OPEN) {
-    request({ action: 'unsubscribe', topic }, (reply) => {
-      if (reply.action === 'error') showFeedback(ui.subscribeFeedback, `Could not unsubscribe from ${topic}: ${reply.error}`, 'error')
-    })
+  try {
+    await client.unsubscribe(topic)
+  } catch (err) {
+    showFeedback(ui.subscribeFeedback, `Could not unsubscribe from ${topic}: ${err.message}`, 'error')
   }
 }
 
 function renderSubscriptions () {
   const items = [...subscriptions].map(([topic, state]) => {
-    const li = el('li', { dataset: { topic, state } })
-    li.append(el('span', { className: 'chip-name', textContent: topic }))
     const button = el('button', {
       type: 'button',
       className: 'chip-remove',
@@ -171,8 +125,7 @@ function renderSubscriptions () {
     })
     button.setAttribute('aria-label', `Unsubscribe from ${topic}`)
     button.addEventListener('click', () => unsubscribe(topic))
-    li.append(button)
-    return li
+    return el('li', { dataset: { topic, state } }, [el('span', { className: 'chip-name', textContent: topic }), button])
   })
   ui.subscriptions.replaceChildren(...items)
   ui.noSubscriptions.hidden = items.length > 0
@@ -181,21 +134,18 @@ function renderSubscriptions () {
 ui.subscribeForm.addEventListener('submit', (event) => {
   event.preventDefault()
   const topic = ui.topicInput.value.trim()
-  if (!TOPIC.test(topic)) {
-    showFeedback(ui.subscribeFeedback, 'A topic is 1 to 128 letters, digits and _ - . :', 'error')
-    return
-  }
-  subscribe(topic)
+  if (TOPIC.test(topic)) subscribe(topic)
+  else showFeedback(ui.subscribeFeedback, TOPIC_RULE, 'error')
 })
 
 // ---- publishing ------------------------------------------------------------
 
-ui.publishForm.addEventListener('submit', (event) => {
+ui.publishForm.addEventListener('submit', async (event) => {
   event.preventDefault()
   const topic = ui.publishTopic.value.trim()
   const text = ui.publishMessage.value
   if (!TOPIC.test(topic)) {
-    showFeedback(ui.publishResult, 'A topic is 1 to 128 letters, digits and _ - . :', 'error')
+    showFeedback(ui.publishResult, TOPIC_RULE, 'error')
     return
   }
   let message = text
@@ -208,98 +158,24 @@ ui.publishForm.addEventListener('submit', (event) => {
     }
   }
   ui.publishButton.disabled = true
-  request({ action: 'publish', topic, message }, (reply) => {
+  // the client sends it once the connection is back
+  if (client.state !== 'connected') showFeedback(ui.publishResult, 'Not connected: publishing once the page reconnects…', 'info')
+  try {
+    const { offset, subscribers: n } = await client.publish(topic, message)
+    showFeedback(ui.publishResult, `Published to ${topic} as #${offset}: delivered to ${n} subscriber${n === 1 ? '' : 's'}`, 'ok')
+  } catch (err) {
+    showFeedback(ui.publishResult, `Not published: ${err.message}`, 'error')
+  } finally {
     ui.publishButton.disabled = false
-    if (reply.action === 'published') {
-      const n = reply.subscribers
-      showFeedback(ui.publishResult, `Published to ${reply.topic}: delivered to ${n} subscriber${n === 1 ? '' : 's'}`, 'ok')
-    } else {
-      showFeedback(ui.publishResult, `Not published: ${reply.error}`, 'error')
-    }
-  })
+  }
 })
 
-// ---- live messages ---------------------------------------------------------
-
-function addMessage (topic, message) {
-  const now = new Date()
-  const li = el('li')
-  li.append(
-    el('span', { className: 'topic', textContent: topic }),
-    el('time', { className: 'time', dateTime: now.toISOString(), textContent: formatTime(now) }),
-    el('pre', { className: 'message', textContent: typeof message === 'string' ? message : JSON.stringify(message) })
-  )
-  ui.messages.prepend(li)
-  while (ui.messages.childElementCount > MAX_MESSAGES) ui.messages.lastElementChild.remove()
-  renderMessageCount()
-}
-
-function renderMessageCount () {
-  const n = ui.messages.childElementCount
-  ui.messageCount.textContent = n === MAX_MESSAGES ? `last ${n}` : String(n)
-  ui.noMessages.hidden = n > 0
-}
+// ---- messages and topics ---------------------------------------------------
 
 ui.clearMessages.addEventListener('click', () => {
-  ui.messages.replaceChildren()
-  ui.notice.textContent = ''
-  renderMessageCount()
+  messages.clear()
+  showFeedback(ui.notice, '', 'info')
 })
 
-// ---- topics table ----------------------------------------------------------
-
-async function refreshTopics () {
-  try {
-    const response = await fetch('/topics', { headers: { accept: 'application/json' } })
-    if (!response.ok) throw new Error(`HTTP ${response.status}`)
-    const { topics } = await response.json()
-    renderTopics(topics)
-    showFeedback(ui.topicsFeedback, '', 'info')
-  } catch (err) {
-    showFeedback(ui.topicsFeedback, `Could not load the topics: ${err.message}`, 'error')
-  } finally {
-    setTimeout(refreshTopics, TOPICS_REFRESH_MS)
-  }
-}
-
-function renderTopics (topics) {
-  if (topics.length === 0) {
-    const cell = el('td', { className: 'empty', textContent: 'No topics yet.' })
-    cell.colSpan = 5
-    ui.topicsBody.replaceChildren(el('tr', {}, [cell]))
-    return
-  }
-  ui.topicsBody.replaceChildren(...topics.map((t) => el('tr', { dataset: { topic: t.topic } }, [
-    el('td', { className: 'topic', textContent: t.topic }),
-    el('td', { className: 'num', textContent: String(t.subscribers) }),
-    el('td', { className: 'num', textContent: String(t.published) }),
-    el('td', { className: 'num', textContent: String(t.delivered) }),
-    el('td', { textContent: t.lastPublishedAt === null ? '—' : formatTime(new Date(t.lastPublishedAt)) })
-  ])))
-}
-
-// ---- helpers ---------------------------------------------------------------
-
-/** createElement with properties: text only ever goes in through textContent. */
-function el (tag, props = {}, children = []) {
-  const node = document.createElement(tag)
-  const { dataset, ...rest } = props
-  Object.assign(node, rest)
-  if (dataset !== undefined) Object.assign(node.dataset, dataset)
-  node.append(...children)
-  return node
-}
-
-function showFeedback (node, text, kind) {
-  node.textContent = text
-  node.dataset.kind = kind
-}
-
-function formatTime (date) {
-  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 })
-}
-
 renderSubscriptions()
-renderMessageCount()
-connect()
-refreshTopics()
+startTopicsTable(document.querySelector('#topics-table tbody'), $('topics-feedback'))
