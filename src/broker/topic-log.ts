@@ -27,12 +27,13 @@ export class TopicLog {
   /** The last message's offset; 0 before any. */
   offset = 0
   private entries: LogEntry[] = []
-  private readonly createdAt = Date.now()
+  private touched = Date.now()
 
   constructor (private readonly limits: HistoryLimits) {}
 
   append (entry: LogEntry): void {
     this.offset = entry.offset
+    this.touched = entry.at
     if (this.limits.size === 0) return
     this.entries.push(entry)
     // trimmed in chunks so appending stays O(1) on average
@@ -55,7 +56,7 @@ export class TopicLog {
 
   /** The last message's time, or the log's creation, for forgetting idle topics. */
   get touchedAt (): number {
-    return this.entries.at(-1)?.at ?? this.createdAt
+    return this.touched
   }
 }
 

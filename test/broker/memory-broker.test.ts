@@ -34,7 +34,7 @@ t.test('delivers to subscribers of the topic, once each, and counts', async (t) 
 })
 
 t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 50, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 50, history: { size: 100, ttlMs: 50 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('kept', listener)
@@ -44,6 +44,8 @@ t.test('forgets a topic nobody listens to once its last message is older than th
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.same((await broker.topics()).map((s) => s.topic), ['kept'], 'a topic with a subscriber stays')
   t.equal(await broker.topic('idle'), undefined)
+  t.equal(await broker.history('idle', undefined, 10), undefined, 'its history and position went with it')
+  t.match(await broker.history('kept', undefined, 10), { offset: 1 }, 'a topic with a subscriber keeps its position')
 })
 
 t.test('a topic only subscribed and left is forgotten at once', async (t) => {

@@ -25,6 +25,9 @@ t.test('Redis refusing writes (out of memory) turns publishes into 503s, and not
   t.equal(refused.status, 503)
   t.match(await refused.json(), { code: 'PROXYER_UNAVAILABLE', message: /OOM/ }, 'the error says why')
   t.match(await subscriber.request({ action: 'publish', topic: 'booked', message: 'x' }), { code: 'unavailable' })
+  const recovering = await TestClient.connect(t, a.wsUrl)
+  t.match(await recovering.request({ action: 'subscribe', topic: 'booked', since: { offset: 0, epoch: 'x' } }), { action: 'error', code: 'unavailable' },
+    'a recovery that cannot read the history is refused, to be retried')
   await admin.publish('boards:zoo:visits', 'lost while full')
   await settle(300) // the relay's own publish must meet the full Redis too
 
@@ -63,6 +66,8 @@ t.test('figures answer 503 while Redis is down, and shutting down does not wait 
   t.equal(topics.status, 503)
   t.match(await topics.json(), { code: 'PROXYER_UNAVAILABLE' })
   t.equal((await fetch(`${a.url}/cluster`)).status, 503)
+  t.equal((await fetch(`${a.url}/topics/booked/history`)).status, 503)
+  t.match(await client.request({ action: 'subscribe', topic: 'visits', since: { offset: 0, epoch: 'x' } }), { code: 'unavailable' }, 'no recovery without Redis')
   t.match(await getJson(`${a.url}/topics?scope=local`), { topics: [{ topic: 'booked', subscribers: 1 }] }, 'this instance\'s own figures still answer')
 
   const closed = client.closed()

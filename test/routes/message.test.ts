@@ -110,3 +110,17 @@ t.test('the server pings clients and drops those that do not answer', async (t) 
   const stats = await getJson(`${url}/topics/booked`)
   t.equal(stats.subscribers, 1, 'the dropped connection took its subscription with it')
 })
+
+t.test('while the server drains, a new WebSocket upgrade is refused and does not hold the shutdown', async (t) => {
+  const { app, wsUrl } = await startApp(t, { SHUTDOWN_TIMEOUT_MS: 2000 })
+  const mute = await TestClient.connect(t, wsUrl)
+  // a client that never answers the close frame keeps the drain open for half the budget
+  ;(mute.socket as unknown as { _socket: { pause: () => void } })._socket.pause()
+  const closing = app.close()
+  await settle(100)
+  const late = await TestClient.connect(t, wsUrl).then(() => 'opened', (err: Error) => err.message)
+  t.match(late, /503|ECONNREFUSED/, 'refused')
+  const started = Date.now()
+  await closing
+  t.ok(Date.now() - started < 2000, 'closed within the budget')
+})

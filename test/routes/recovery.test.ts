@@ -100,6 +100,26 @@ modes(t, 'GET /topics/:topic/history reads the kept messages', { HISTORY_SIZE: 5
   t.equal((await fetch(`${url}/topics/booked/history?limit=0`)).status, 400, 'limit must be at least 1')
 })
 
+modes(t, 'HISTORY_TTL=0 turns history off too', { HISTORY_TTL: 0 }, async (t, start) => {
+  const { url, wsUrl } = await start()
+  const first = await publish(url, 'booked', 1)
+  await publish(url, 'booked', 2)
+  const client = await TestClient.connect(t, wsUrl)
+  t.match(await client.request({ action: 'subscribe', topic: 'booked', since: { offset: 1, epoch: first.epoch } }), { recovered: false, offset: 2 })
+  t.same((await getJson(`${url}/topics/booked/history`)).messages, [], 'nothing is kept')
+})
+
+modes(t, 'a client that asks again with since on the same connection recovers afresh', {}, async (t, start) => {
+  const { url, wsUrl } = await start()
+  const client = await TestClient.connect(t, wsUrl)
+  const subscribed = await client.request({ action: 'subscribe', topic: 'booked' })
+  for (let i = 1; i <= 3; i++) await publish(url, 'booked', i)
+  await client.waitFor((f) => f.message === 3)
+  t.match(await client.request({ action: 'subscribe', topic: 'booked', since: { offset: 1, epoch: subscribed.epoch } }), { recovered: true, offset: 3 })
+  t.same(client.published.map((f) => f.offset), [1, 2, 3, 2, 3], 'offsets 2 and 3 again, for a client that thinks it lost them')
+  t.match(await getJson(`${url}/topics/booked`), { subscribers: 1 }, 'still one subscription')
+})
+
 modes(t, 'HISTORY_SIZE=0 keeps positions but no history', { HISTORY_SIZE: 0 }, async (t, start) => {
   const { url, wsUrl } = await start()
   const first = await publish(url, 'booked', 1)
