@@ -1,6 +1,6 @@
 /** GET /topics/:topic/history: the messages a topic keeps, for a client that reloads its state. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HttpError, TopicParams } from './schemas.js'
+import { HttpError, TopicParams, unknownTopic } from './schemas.js'
 
 const HistoryQuery = Type.Object({
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'the last offset the client has; messages after it are returned' })),
@@ -29,12 +29,7 @@ const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     const { topic } = request.params
     const history = await fastify.proxyer.history(topic, request.query.since, request.query.limit)
     if (history !== undefined) return history
-    return reply.code(404).send({
-      statusCode: 404,
-      code: 'PROXYER_UNKNOWN_TOPIC',
-      error: 'Not Found',
-      message: `Topic "${topic}" has no history`
-    })
+    return reply.code(404).send(unknownTopic(`Topic "${topic}" has no history`))
   })
 }
 

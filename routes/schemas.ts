@@ -1,5 +1,5 @@
 /** Response schemas shared by the HTTP routes. */
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import { Topic } from '../src/protocol.js'
 
 export const TopicParams = Type.Object({ topic: Topic })
@@ -11,6 +11,11 @@ export const TopicStats = Type.Object({
   delivered: Type.Integer(),
   lastPublishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 })
+
+/** The 404 body for a topic proxyer knows nothing of, in Fastify's error shape. */
+export function unknownTopic (message: string): Static<typeof HttpError> {
+  return { statusCode: 404, code: 'PROXYER_UNKNOWN_TOPIC', error: 'Not Found', message }
+}
 
 /** Fastify's own error body, documented for the routes that return it. */
 export const HttpError = Type.Object({

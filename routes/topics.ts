@@ -1,6 +1,6 @@
 /** GET /topics and GET /topics/:topic: figures for monitoring, of the cluster or of this instance. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HttpError, TopicParams, TopicStats } from './schemas.js'
+import { HttpError, TopicParams, TopicStats, unknownTopic } from './schemas.js'
 
 const ScopeQuery = Type.Object({
   scope: Type.Union([Type.Literal('cluster'), Type.Literal('local')], { default: 'cluster' })
@@ -26,12 +26,7 @@ const topicsRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const stats = await fastify.proxyer.topic(request.params.topic, request.query.scope)
     if (stats !== undefined) return stats
-    return reply.code(404).send({
-      statusCode: 404,
-      code: 'PROXYER_UNKNOWN_TOPIC',
-      error: 'Not Found',
-      message: `Topic "${request.params.topic}" has neither subscribers nor messages`
-    })
+    return reply.code(404).send(unknownTopic(`Topic "${request.params.topic}" has neither subscribers nor messages`))
   })
 }
 

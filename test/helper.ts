@@ -100,3 +100,12 @@ export async function settle (ms = 100): Promise<void> {
 export async function getJson (url: string): Promise<any> {
   return (await fetch(url)).json()
 }
+
+/** Polls until `check` holds, for figures that settle asynchronously (cluster heartbeats, reconnects). */
+export async function eventually (check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await settle(50)
+  }
+}

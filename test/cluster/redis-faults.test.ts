@@ -1,14 +1,6 @@
 import t from 'tap'
-import { getJson, settle, startApp, TestClient } from '../helper.js'
+import { eventually, getJson, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
-
-async function eventually (check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await settle(50)
-  }
-}
 
 t.test('Redis refusing writes (out of memory) turns publishes into 503s, and nothing else breaks', async (t) => {
   const redis = await RedisServer.start(t)

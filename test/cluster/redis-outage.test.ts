@@ -1,13 +1,9 @@
 import t from 'tap'
-import { getJson, settle, startApp, TestClient } from '../helper.js'
+import { eventually, getJson, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 async function waitForStatus (url: string, status: number): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while ((await fetch(url)).status !== status) {
-    if (Date.now() > deadline) throw new Error(`${url} never answered ${status}`)
-    await settle(50)
-  }
+  await eventually(async () => (await fetch(url)).status === status, `${url} answers ${status}`)
 }
 
 t.test('Redis killed and restarted: instances stay up, refuse publishes with 503, then resume by themselves', async (t) => {

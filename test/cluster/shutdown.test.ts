@@ -1,20 +1,12 @@
 /** How an instance process ends: gracefully on SIGTERM, and dropping out of the cluster after a SIGKILL. */
 import t from 'tap'
 import WebSocket from 'ws'
-import { getJson, settle, TestClient } from '../helper.js'
+import { eventually, getJson, TestClient } from '../helper.js'
 import { InstanceProcess, type InstanceExit } from '../instance-process.js'
 import { RedisServer } from '../redis-server.js'
 
 const SHUTDOWN_TIMEOUT_MS = 3000
 const INSTANCE_TTL_MS = 1500
-
-async function waitUntil (check: () => Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await settle(50)
-  }
-}
 
 /** The status of GET /ready, or 'refused' when nothing answers. */
 async function readiness (url: string): Promise<number | 'refused'> {
@@ -75,7 +67,7 @@ t.test('SIGKILL: the survivor drops the killed instance and its subscribers with
   for (const client of [onSurvivor, onVictim]) await client.request({ action: 'subscribe', topic: 'booked' })
 
   const instanceIds = async (): Promise<string[]> => (await getJson(`${survivor.url}/cluster`)).instances.map((i: any) => i.id).sort()
-  await waitUntil(async () => (await instanceIds()).length === 2, 'the survivor sees both instances')
+  await eventually(async () => (await instanceIds()).length === 2, 'the survivor sees both instances')
   t.match((await getJson(`${survivor.url}/cluster`)).instances.sort((x: any, y: any) => x.id.localeCompare(y.id)), [
     { id: 'a', self: true, connections: 1 },
     { id: 'b', self: false, connections: 1 }
@@ -89,7 +81,7 @@ t.test('SIGKILL: the survivor drops the killed instance and its subscribers with
   t.equal((await victimClosed).code, 1006, 'the victim\'s client sees the connection drop without a close frame')
 
   const subscribers = async (): Promise<number> => (await getJson(`${survivor.url}/topics/booked`)).subscribers
-  await waitUntil(async () => (await instanceIds()).length === 1 && (await subscribers()) === 1,
+  await eventually(async () => (await instanceIds()).length === 1 && (await subscribers()) === 1,
     'the killed instance leaves the figures', killedAt + 3 * INSTANCE_TTL_MS - Date.now())
   t.comment(`the killed instance left the figures ${Date.now() - killedAt} ms after SIGKILL`)
   t.match((await getJson(`${survivor.url}/cluster`)).instances, [{ id: 'a', self: true, connections: 1 }], 'the survivor lists only itself')

@@ -5,19 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { projectRoot } from '../../src/project-root.js'
-import { getJson, settle, TestClient } from '../helper.js'
+import { eventually, getJson, settle, TestClient } from '../helper.js'
 import { InstanceProcess, parentDeathSignal } from '../instance-process.js'
 import { freePort, RedisServer } from '../redis-server.js'
 
 const NGINX = '/usr/sbin/nginx'
-
-async function waitUntil (check: () => Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await settle(50)
-  }
-}
 
 /** deploy/nginx.conf as committed, with the instances' and its own address put on loopback ports. */
 function renderConfig (upstreams: [number, number], port: number, dir: string): string {
@@ -58,7 +50,7 @@ async function startNginx (t: Test, upstreams: [number, number]): Promise<string
     rmSync(dir, { recursive: true, force: true })
   })
   const url = `http://127.0.0.1:${port}`
-  await waitUntil(async () => {
+  await eventually(async () => {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`)
     return (await fetch(`${url}/ready`).then(async (res) => { await res.arrayBuffer(); return res.ok }, () => false))
   }, 'nginx proxies /ready').catch((err: Error) => { throw new Error(`${err.message}:\n${output}`) })
@@ -85,7 +77,7 @@ t.test('every subscriber behind nginx gets every booking posted through nginx, o
   // round robin spread the sockets: each instance, asked directly, holds some of them
   const connectionsOf = async (instance: InstanceProcess): Promise<number> =>
     (await getJson(`${instance.url}/cluster`)).instances.find((i: any) => i.self === true)?.connections ?? 0
-  await waitUntil(async () => (await connectionsOf(a)) + (await connectionsOf(b)) === 6, 'both instances report their connections')
+  await eventually(async () => (await connectionsOf(a)) + (await connectionsOf(b)) === 6, 'both instances report their connections')
   const [onA, onB] = [await connectionsOf(a), await connectionsOf(b)]
   t.comment(`instance a holds ${onA} sockets, instance b ${onB}`)
   t.ok(onA > 0, 'instance a holds some of the subscribers')

@@ -1,16 +1,8 @@
 import t, { type Test } from 'tap'
-import { getJson, settle, startApp, TestClient, type RunningApp } from '../helper.js'
+import { eventually, getJson, type RunningApp, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
-
-async function waitUntil (check: () => Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await settle(50)
-  }
-}
 
 async function cluster (t: Test, redis: RedisServer, env: Record<string, string | number> = {}): Promise<[RunningApp, RunningApp]> {
   const shared = { REDIS_URL: redis.url, INSTANCE_TTL_MS: 1500, ...env }
@@ -64,7 +56,7 @@ t.test('cluster figures agree on both instances; ?scope=local shows one instance
   t.equal(reply.subscribers, 3, 'the publish reached three subscribers on two instances')
 
   const wanted = { topic: 'booked', subscribers: 3, published: 1, delivered: 3 }
-  await waitUntil(async () => (await getJson(`${a.url}/topics/booked`)).delivered === 3, 'A counts all deliveries')
+  await eventually(async () => (await getJson(`${a.url}/topics/booked`)).delivered === 3, 'A counts all deliveries')
   t.match(await getJson(`${a.url}/topics/booked`), wanted)
   t.match(await getJson(`${b.url}/topics/booked`), wanted)
   t.match((await getJson(`${b.url}/topics`)).topics, [wanted])
@@ -79,9 +71,9 @@ t.test('cluster figures agree on both instances; ?scope=local shows one instance
   ])
 
   onB2.socket.close()
-  await waitUntil(async () => (await getJson(`${a.url}/topics/booked`)).subscribers === 2, 'a closed socket leaves the cluster figures')
+  await eventually(async () => (await getJson(`${a.url}/topics/booked`)).subscribers === 2, 'a closed socket leaves the cluster figures')
   await b.app.close()
-  await waitUntil(async () => (await getJson(`${a.url}/cluster`)).instances.length === 1, 'a closed instance leaves /cluster')
+  await eventually(async () => (await getJson(`${a.url}/cluster`)).instances.length === 1, 'a closed instance leaves /cluster')
   t.match(await getJson(`${a.url}/topics/booked`), { subscribers: 1 }, 'and the topic figures')
 })
 
@@ -107,7 +99,7 @@ t.test('REDIS_BRIDGE feeds a raw PUBLISH on a Redis channel to a topic', async (
     await client.request({ action: 'subscribe', topic: 'legacy' })
   }
   const service = redis.client(t)
-  await waitUntil(async () => await service.publish('boards:zoo:visits', 'probe') > 0, 'one instance relays the bridge')
+  await eventually(async () => await service.publish('boards:zoo:visits', 'probe') > 0, 'one instance relays the bridge')
   await service.publish('boards:zoo:visits', BOOKING)
   await service.publish('legacy:gate-3', 'opened')
 
