@@ -1,6 +1,7 @@
 /** One WebSocket client: parses and checks its requests, runs them on the broker, receives its topics. */
 import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
+import type { ValueError } from '@sinclair/typebox/errors'
 import { BrokerUnavailableError, type Broker, type Subscriber } from './broker/broker.js'
 import {
   CloseCode, ErrorCode, errorFrame, isValidTopic, replyFrame, requestCheckers,
@@ -140,9 +141,9 @@ export class ClientConnection implements Subscriber {
     }
     const checker = requestCheckers[fields.action as Action]
     if (!checker.Check(value)) {
-      const first = checker.Errors(value).First()
-      const where = first?.path === '' || first === undefined ? 'request' : `"${first.path.slice(1)}"`
-      this.refuse(ErrorCode.invalidRequest, `Invalid ${fields.action} request: ${where}: ${first?.message ?? 'does not match the protocol'}`, id)
+      // a failed Check has at least one error; requests are objects, so its path names a field
+      const { path, message } = checker.Errors(value).First() as ValueError
+      this.refuse(ErrorCode.invalidRequest, `Invalid ${fields.action} request: "${path.slice(1)}": ${message}`, id)
       return undefined
     }
     const request = value as ClientRequest

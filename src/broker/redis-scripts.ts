@@ -134,7 +134,7 @@ export type RawInstance = [string, string, string, string, string[], string[]]
 /** offset, frame, time */
 export type RawEntry = [string, string, string]
 /** topic, published, lastPublishedAt */
-export type RawStats = [string, string, string | null]
+export type RawStats = [string, string, string]
 
 export function defineScripts (redis: Redis): void {
   redis.defineCommand('proxyerPublish', { numberOfKeys: 0, lua: PUBLISH })

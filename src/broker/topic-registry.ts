@@ -20,13 +20,11 @@ export class TopicRegistry {
     return entry.subscribers.size === 1
   }
 
-  /** Returns false when the subscriber was not subscribed to the topic. */
-  remove (topic: string, subscriber: Subscriber): boolean {
+  remove (topic: string, subscriber: Subscriber): void {
     const entry = this.entries.get(topic)
-    if (entry === undefined || !entry.subscribers.delete(subscriber)) return false
+    if (entry === undefined || !entry.subscribers.delete(subscriber)) return
     // a topic nobody ever published to has nothing worth keeping
     if (entry.subscribers.size === 0 && entry.published === 0) this.entries.delete(topic)
-    return true
   }
 
   /** Puts `next` in the place of `previous` as one step, for a subscriber that goes live. */

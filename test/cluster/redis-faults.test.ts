@@ -32,7 +32,7 @@ t.test('Redis refusing writes (out of memory) turns publishes into 503s, and not
 
 t.test('the bridge moves when its lease is taken, so exactly one instance relays it', async (t) => {
   const redis = await RedisServer.start(t)
-  const env = { REDIS_URL: redis.url, REDIS_BRIDGE: 'boards:zoo:visits=booked', INSTANCE_TTL_MS: 600 }
+  const env = { REDIS_URL: redis.url, REDIS_BRIDGE: 'boards:zoo:visits=booked,legacy:*=legacy', INSTANCE_TTL_MS: 600 }
   await startApp(t, { ...env, INSTANCE_ID: 'a' })
   await startApp(t, { ...env, INSTANCE_ID: 'b' })
   const admin = redis.client(t)
@@ -43,13 +43,15 @@ t.test('the bridge moves when its lease is taken, so exactly one instance relays
 
   await admin.set('proxyer:bridge-lease', 'elsewhere', 'PX', 1500)
   await eventually(async () => await relays() === 0, 'the instance that lost the lease stops relaying')
+  t.equal(await admin.pubsub('NUMPAT'), 0, 'patterns too')
   await eventually(async () => await relays() === 1, 'an instance takes the lease once it expires')
   t.not(await admin.get('proxyer:bridge-lease'), 'elsewhere')
 })
 
 t.test('figures answer 503 while Redis is down, and shutting down does not wait for Redis', async (t) => {
   const redis = await RedisServer.start(t)
-  const a = await startApp(t, { REDIS_URL: redis.url })
+  // short heartbeats, so some come while Redis is down
+  const a = await startApp(t, { REDIS_URL: redis.url, INSTANCE_TTL_MS: 300 })
   const client = await TestClient.connect(t, a.wsUrl)
   await client.request({ action: 'subscribe', topic: 'booked' })
   await redis.kill()

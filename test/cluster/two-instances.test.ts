@@ -63,6 +63,10 @@ t.test('cluster figures agree on both instances; ?scope=local shows one instance
   t.match(await getJson(`${a.url}/topics/booked?scope=local`), { subscribers: 1, delivered: 1 })
   t.match(await getJson(`${b.url}/topics/booked?scope=local`), { subscribers: 2, delivered: 2 })
 
+  await onA.request({ action: 'publish', topic: 'nobody-listens', message: 'm' })
+  t.match(await getJson(`${b.url}/topics/nobody-listens`), { subscribers: 0, published: 1 }, 'a topic with messages and no subscribers is live')
+  t.equal((await fetch(`${b.url}/topics/unknown`)).status, 404, 'a topic with neither is not found')
+
   const view = await getJson(`${a.url}/cluster`)
   t.equal(view.mode, 'redis')
   t.match(view.instances.sort((x: any, y: any) => x.id.localeCompare(y.id)), [
