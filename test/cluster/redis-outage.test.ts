@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import t from 'tap'
 import { eventually, getJson, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
@@ -18,6 +19,8 @@ t.test('Redis killed and restarted: instances stay up, refuse publishes with 503
   await subscriber.waitFor((f) => f.message === 'before')
 
   await redis.kill()
+  const [reconnectError] = await once(a.app.redis, 'error')
+  t.match(reconnectError, { code: 'ECONNREFUSED' }, 'the instance keeps trying to reconnect')
   await waitForStatus(`${a.url}/ready`, 503)
   t.same(await getJson(`${a.url}/ready`), { status: 'unavailable' }, '/ready says it cannot serve')
   t.equal((await fetch(`${a.url}/health`)).status, 200, 'the process itself is alive')
