@@ -23,9 +23,6 @@ export interface ConnectionLogger {
   warn (obj: object, msg: string): void
 }
 
-/** Close code for a client that does not read its frames (private-use range, RFC 6455 7.4.2). */
-export const SLOW_CONSUMER_CLOSE_CODE = 4008
-
 export class ClientConnection implements Subscriber {
   /** Cleared by each heartbeat, set again by the client's pong. */
   alive = true
@@ -55,7 +52,7 @@ export class ClientConnection implements Subscriber {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
     if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
       this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
-      this.close(SLOW_CONSUMER_CLOSE_CODE, 'slow consumer')
+      this.close(CloseCode.slowConsumer, 'slow consumer')
       return
     }
     this.batcher.hold(this.rawSocket)

@@ -71,11 +71,14 @@ export const ErrorCode = {
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 
-/** WebSocket close codes proxyer uses (RFC 6455 section 7.4.1). */
+/** WebSocket close codes proxyer uses (RFC 6455 section 7.4). */
 export const CloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
-  messageTooBig: 1009
+  /** sent by ws itself for a frame over maxPayload, before buffering it whole */
+  messageTooBig: 1009,
+  /** private-use range: a client that does not read its frames */
+  slowConsumer: 4008
 } as const
 
 export function errorFrame (code: ErrorCode, error: string, id?: RequestIdValue): string {
