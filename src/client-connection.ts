@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
 import type { ValueError } from '@sinclair/typebox/errors'
-import { BrokerUnavailableError, type Broker, type Subscriber } from './broker/broker.js'
+import { BrokerUnavailableError, type Broker, type PublishResult, type Subscriber } from './broker/broker.js'
 import {
   CloseCode, ErrorCode, errorFrame, isValidTopic, replyFrame, requestCheckers,
   type Action, type ClientRequest, type Position, type RequestIdValue
@@ -32,6 +32,8 @@ export class ClientConnection implements Subscriber {
   private closed = false
   private windowStart = 0
   private windowCount = 0
+  /** Subscribes and the like still queued: a publish behind one must wait for it to run. */
+  private waitingNonPublishes = 0
 
   constructor (
     private readonly socket: WebSocket,
@@ -93,7 +95,19 @@ export class ClientConnection implements Subscriber {
       this.refuse(ErrorCode.rateLimited, `Too many requests: at most ${this.limits.rateLimitPerSecond} a second; this one was dropped`, request.id)
       return
     }
-    this.enqueue(() => this.run(request))
+    if (request.action === 'publish' && this.waitingNonPublishes === 0) {
+      // publishes behind nothing but publishes go to the broker at once, pipelined (Redis keeps
+      // their order); only their replies wait their turn
+      const publishing = this.broker.publish(request.topic, request.message)
+      publishing.catch(() => {}) // handled in its turn below
+      this.enqueue(() => this.run(request, publishing))
+      return
+    }
+    if (request.action !== 'publish') this.waitingNonPublishes++
+    this.enqueue(async () => {
+      await this.run(request)
+      if (request.action !== 'publish') this.waitingNonPublishes--
+    })
   }
 
   /** Requests past the limit in one second are refused; a client sending twice the limit is cut off. */
@@ -151,13 +165,13 @@ export class ClientConnection implements Subscriber {
     return request
   }
 
-  private async run (request: ClientRequest): Promise<void> {
+  private async run (request: ClientRequest, publishing?: Promise<PublishResult>): Promise<void> {
     if (this.closed) return
     try {
       switch (request.action) {
         case 'subscribe': return await this.subscribe(request.topic, request.since, request.id)
         case 'unsubscribe': return await this.unsubscribe(request.topic, request.id)
-        case 'publish': return await this.publish(request.topic, request.message, request.id)
+        case 'publish': return await this.publish(publishing ?? this.broker.publish(request.topic, request.message), request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
       }
     } catch (err) {
@@ -197,8 +211,8 @@ export class ClientConnection implements Subscriber {
     if (id !== undefined) this.send(replyFrame('unsubscribed', id, { topic }))
   }
 
-  private async publish (topic: string, message: unknown, id: RequestIdValue | undefined): Promise<void> {
-    const result = await this.broker.publish(topic, message)
+  private async publish (publishing: Promise<PublishResult>, id: RequestIdValue | undefined): Promise<void> {
+    const result = await publishing
     if (id !== undefined) this.send(replyFrame('published', id, { ...result }))
   }
 
