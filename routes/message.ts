@@ -10,9 +10,12 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
     maxQueuedBytes: config.MAX_QUEUED_BYTES
   }
 
+  // one logger for all connections: a child logger per request would cost memory on every idle socket
+  const log = fastify.log.child({ route: '/message' })
+
   // the connection attaches its listeners synchronously, so no early frame is lost
   fastify.get('/message', { websocket: true }, (socket, request) => {
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, request.log)
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })
