@@ -1,5 +1,4 @@
 /** What every scenario opens: frame-counting subscribers, a publishing client, a parsing probe. */
-import { performance } from 'node:perf_hooks'
 import { RawClient } from '../load/raw-client.js'
 import { dialectOf, type Dialect } from '../load/dialect.js'
 import { DeliveryCounter } from '../load/delivery-counter.js'
@@ -70,8 +69,4 @@ export function round (value: number, digits = 2): number {
 /** Rounds every number of a record, for a readable JSON file. */
 export function rounded (record: Record<string, number | string | null>, digits = 3): Metrics {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, typeof value === 'number' ? round(value, digits) : value]))
-}
-
-export function elapsedSince (start: number): number {
-  return (performance.now() - start) / 1000
 }
