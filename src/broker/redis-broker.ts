@@ -9,7 +9,7 @@ import { TopicRegistry } from './topic-registry.js'
 import { defineScripts, type RawInstance, type RawStats } from './redis-scripts.js'
 import type { BridgeRule } from './redis-bridge.js'
 import { closeRedis } from './close-redis.js'
-import { newEpoch, type HistoryLimits } from './topic-log.js'
+import { canCatchUp, newEpoch, type HistoryLimits } from './topic-log.js'
 import { FrameBuffer } from './frame-buffer.js'
 import { publishFrameHead, type Position } from '../protocol.js'
 import { PublishFrame } from '../publish-frame.js'
@@ -106,7 +106,7 @@ export class RedisBroker implements Broker {
       this.registry.remove(topic, held)
       throw err
     }
-    const recovered = epoch === since.epoch && since.offset <= offset && (since.offset === offset || entries[0]?.offset === since.offset + 1)
+    const recovered = epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)
     let last = offset
     if (recovered) {
       for (const entry of entries) subscriber.deliver(PublishFrame.fromText(entry.frame))

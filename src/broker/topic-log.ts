@@ -49,15 +49,23 @@ export class TopicLog {
 
   /** Every message after `offset` is still kept, so a client there can catch up. */
   holdsAfter (offset: number, now = Date.now()): boolean {
-    if (offset === this.offset) return true
-    if (offset > this.offset) return false
-    return this.after(offset, 1, now)[0]?.offset === offset + 1
+    return canCatchUp(offset, this.offset, this.after(offset, 1, now)[0]?.offset)
   }
 
   /** The last message's time, or the log's creation, for forgetting idle topics. */
   get touchedAt (): number {
     return this.touched
   }
+}
+
+/**
+ * Whether a client at `since` can catch up on a topic whose last offset is `last`, when
+ * the first kept message after `since` has offset `firstKept`: both brokers decide alike.
+ */
+export function canCatchUp (since: number, last: number, firstKept: number | undefined): boolean {
+  if (since === last) return true
+  if (since > last) return false
+  return firstKept === since + 1
 }
 
 export function toHistoryEntry (entry: LogEntry): HistoryEntry {
