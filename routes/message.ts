@@ -1,6 +1,7 @@
 /** GET /message: the WebSocket clients subscribe and publish on. */
 import type { FastifyPluginAsync } from 'fastify'
 import { ClientConnection } from '../src/client-connection.js'
+import { releaseUpgrade } from '../plugins/websocket.js'
 
 const messageRoute: FastifyPluginAsync = async (fastify) => {
   const { config, connections } = fastify
@@ -15,6 +16,7 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
 
   // the connection attaches its listeners synchronously, so no early frame is lost
   fastify.get('/message', { websocket: true }, (socket, request) => {
+    releaseUpgrade(socket, request.raw)
     const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))

@@ -1,3 +1,6 @@
+import type { Socket } from 'node:net'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { settle, startApp, TestClient, getJson } from '../helper.js'
 
@@ -124,3 +127,36 @@ t.test('while the server drains, a new WebSocket upgrade is refused and does not
   await closing
   t.ok(Date.now() - started < 2000, 'closed within the budget')
 })
+
+t.test('an open connection does not keep its upgrade request alive', async (t) => {
+  const { app, wsUrl } = await startApp(t)
+  // Fastify's request and reply, and Node's ServerResponse, all hold the IncomingMessage
+  const requests: Array<WeakRef<object>> = []
+  app.websocketServer.on('connection', (socket, request) => { requests.push(new WeakRef(request)) })
+  const client = await TestClient.connect(t, wsUrl)
+  await client.request({ action: 'subscribe', topic: 'booked' })
+  t.equal(requests.length, 1, 'the upgrade went through')
+  await settle(50)
+  collectGarbage()
+  t.equal(requests[0].deref(), undefined, 'the upgrade request and everything holding it were collected')
+  const reply = await client.request({ action: 'publish', topic: 'booked', message: BOOKING })
+  t.equal(reply.subscribers, 1, 'the connection still works')
+})
+
+t.test('a protocol error on one socket closes it with 1002 and the server keeps serving', async (t) => {
+  const { wsUrl } = await startApp(t)
+  const broken = await TestClient.connect(t, wsUrl)
+  const other = await TestClient.connect(t, wsUrl)
+  // a client frame without a mask is a protocol error on the server's side
+  ;(broken.socket as unknown as { _socket: Socket })._socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]))
+  t.equal((await broken.closed()).code, 1002)
+  const reply = await other.request({ action: 'subscribe', topic: 'booked' })
+  t.equal(reply.action, 'subscribed')
+})
+
+/** Runs a full garbage collection (the flag can be set at runtime; `gc` then exists in a new context). */
+function collectGarbage (): void {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  gc()
+}
