@@ -24,7 +24,7 @@ export function startTopicsTable (body, feedback) {
 function render (body, topics) {
   if (topics.length === 0) {
     const cell = el('td', { className: 'empty', textContent: 'No topics yet.' })
-    cell.colSpan = 5
+    cell.colSpan = 6
     body.replaceChildren(el('tr', {}, [cell]))
     return
   }
@@ -33,6 +33,7 @@ function render (body, topics) {
     el('td', { className: 'num', textContent: String(t.subscribers) }),
     el('td', { className: 'num', textContent: String(t.published) }),
     el('td', { className: 'num', textContent: String(t.delivered) }),
+    el('td', { className: 'num', textContent: String(t.slowConsumers) }),
     el('td', { textContent: t.lastPublishedAt === null ? '—' : formatTime(new Date(t.lastPublishedAt)) })
   ])))
 }

@@ -9,6 +9,7 @@ export const TopicStats = Type.Object({
   subscribers: Type.Integer(),
   published: Type.Integer(),
   delivered: Type.Integer(),
+  slowConsumers: Type.Integer({ description: 'Connections dropped as slow consumers while receiving this topic' }),
   lastPublishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 })
 

@@ -50,15 +50,18 @@ export class ClientConnection implements Subscriber {
   }
 
   /** Writes the shared, ready-framed bytes straight to the socket: no per-subscriber copy or framing. */
-  deliver (frame: PublishFrame): void {
-    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
-    if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
+  deliver (frame: PublishFrame): boolean {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return true
+    // a corked socket holds this turn's frames, not yet tried: only what earlier turns left unsent
+    // shows a client that does not read (a burst from Redis may bring many frames in one turn)
+    if (this.rawSocket.writableCorked === 0 && this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
       this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
       this.close(CloseCode.slowConsumer, 'slow consumer')
-      return
+      return false
     }
     this.batcher.hold(this.rawSocket)
     this.rawSocket.write(frame.wire)
+    return true
   }
 
   /** Pings the client; a client that did not answer the previous ping is dropped. */

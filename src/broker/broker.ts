@@ -5,8 +5,11 @@ import type { PublishFrame } from '../publish-frame.js'
 
 /** One receiving end, usually a WebSocket connection. */
 export interface Subscriber {
-  /** Receives a publish frame, serialized and framed once for all subscribers. */
-  deliver (frame: PublishFrame): void
+  /**
+   * Receives a publish frame, serialized and framed once for all subscribers. Returns false when
+   * the subscriber is too far behind to take it and is dropped as a slow consumer.
+   */
+  deliver (frame: PublishFrame): boolean
 }
 
 export interface TopicStats {
@@ -14,6 +17,8 @@ export interface TopicStats {
   subscribers: number
   published: number
   delivered: number
+  /** Connections dropped as slow consumers while receiving this topic. */
+  slowConsumers: number
   lastPublishedAt: string | null
 }
 

@@ -5,8 +5,9 @@ import type { PublishFrame } from '../publish-frame.js'
 export class FrameBuffer implements Subscriber {
   private readonly frames: PublishFrame[] = []
 
-  deliver (frame: PublishFrame): void {
+  deliver (frame: PublishFrame): boolean {
     this.frames.push(frame)
+    return true
   }
 
   /** Hands over the held frames with an offset past `offset`, in order. */

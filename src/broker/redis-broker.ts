@@ -215,7 +215,7 @@ export class RedisBroker implements Broker {
       // leave the figures at once rather than after the instance TTL
       await this.commands.multi()
         .zrem(`${prefix}instances`, instanceId)
-        .del(`${prefix}instance:${instanceId}`, `${prefix}subs:${instanceId}`, `${prefix}delivered:${instanceId}`)
+        .del(`${prefix}instance:${instanceId}`, `${prefix}subs:${instanceId}`, `${prefix}delivered:${instanceId}`, `${prefix}slow:${instanceId}`)
         .exec()
         .catch(() => {})
     }
@@ -292,17 +292,20 @@ export class RedisBroker implements Broker {
     const now = Date.now()
     const subs = `${prefix}subs:${instanceId}`
     const delivered = `${prefix}delivered:${instanceId}`
+    const slow = `${prefix}slow:${instanceId}`
     const info = `${prefix}instance:${instanceId}`
     const stats = this.registry.allStats()
     const transaction = this.commands.multi()
       .zadd(`${prefix}instances`, now, instanceId)
       .zremrangebyscore(`${prefix}instances`, '-inf', now - 10 * instanceTtlMs)
       .hset(info, { connections: this.options.describe().connections, startedAt: this.startedAt })
-      .del(subs, delivered)
+      .del(subs, delivered, slow)
     const live = stats.filter((s) => s.subscribers > 0)
     if (live.length > 0) transaction.hset(subs, Object.fromEntries(live.map((s) => [s.topic, s.subscribers])))
     if (stats.length > 0) transaction.hset(delivered, Object.fromEntries(stats.map((s) => [s.topic, s.delivered])))
-    for (const key of [info, subs, delivered]) transaction.pexpire(key, instanceTtlMs)
+    const cut = stats.filter((s) => s.slowConsumers > 0)
+    if (cut.length > 0) transaction.hset(slow, Object.fromEntries(cut.map((s) => [s.topic, s.slowConsumers])))
+    for (const key of [info, subs, delivered, slow]) transaction.pexpire(key, instanceTtlMs)
     await transaction.exec().catch((err) => this.options.log.warn({ err }, 'writing the cluster figures failed'))
   }
 
@@ -321,7 +324,7 @@ export class RedisBroker implements Broker {
     const entry = (topic: string): TopicStats => {
       let stats = byTopic.get(topic)
       if (stats === undefined) {
-        stats = { topic, subscribers: 0, published: 0, delivered: 0, lastPublishedAt: null }
+        stats = { topic, subscribers: 0, published: 0, delivered: 0, slowConsumers: 0, lastPublishedAt: null }
         byTopic.set(topic, stats)
       }
       return stats
@@ -329,9 +332,10 @@ export class RedisBroker implements Broker {
     for (const [topic, published, lastPublishedAt] of stats) {
       Object.assign(entry(topic), { published: Number(published), lastPublishedAt: new Date(Number(lastPublishedAt)).toISOString() })
     }
-    for (const [, , , , subs, delivered] of instances) {
+    for (const [, , , , subs, delivered, slow] of instances) {
       for (let i = 0; i < subs.length; i += 2) entry(subs[i]).subscribers += Number(subs[i + 1])
       for (let i = 0; i < delivered.length; i += 2) entry(delivered[i]).delivered += Number(delivered[i + 1])
+      for (let i = 0; i < slow.length; i += 2) entry(slow[i]).slowConsumers += Number(slow[i + 1])
     }
     // a topic counts while it has subscribers or messages, as in the embedded broker
     return [...byTopic.values()].filter((s) => s.subscribers > 0 || s.published > 0)

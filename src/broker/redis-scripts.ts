@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis'
 
 /**
  * Keys: the instance registry lives at PREFIX instances (a sorted set scored by
- * last heartbeat), each instance's figures at PREFIX subs:ID and PREFIX delivered:ID
- * (topic -> count), each topic's position and publish figures at PREFIX stats:TOPIC,
+ * last heartbeat), each instance's figures at PREFIX subs:ID, PREFIX delivered:ID and
+ * PREFIX slow:ID (topic -> count), each topic's position and publish figures at PREFIX stats:TOPIC,
  * its last messages in the stream PREFIX history:TOPIC, and the
  * topics with recent messages at PREFIX topics (scored by last message).
  */
@@ -77,7 +77,7 @@ return { position[1], position[2], entries }
 
 /**
  * Returns every live instance's figures and the publish figures of the topics:
- * { instances = { id, connections, startedAt, lastSeenAt, subs = {...}, delivered = {...} }, stats = { topic, published, lastPublishedAt } }
+ * { instances = { id, connections, startedAt, lastSeenAt, subs = {...}, delivered = {...}, slow = {...} }, stats = { topic, published, lastPublishedAt } }
  * flattened as nested arrays. ARGV[4] limits it to one topic when set.
  */
 const FIGURES = `
@@ -87,15 +87,16 @@ local live = redis.call('ZRANGEBYSCORE', prefix .. 'instances', liveSince, '+inf
 for i = 1, #live, 2 do
   local id = live[i]
   local info = redis.call('HMGET', prefix .. 'instance:' .. id, 'connections', 'startedAt')
-  local subs, delivered
-  if only ~= '' then
-    subs = { only, redis.call('HGET', prefix .. 'subs:' .. id, only) or '0' }
-    delivered = { only, redis.call('HGET', prefix .. 'delivered:' .. id, only) or '0' }
-  else
-    subs = redis.call('HGETALL', prefix .. 'subs:' .. id)
-    delivered = redis.call('HGETALL', prefix .. 'delivered:' .. id)
+  local counts = {}
+  for _, figure in ipairs({ 'subs', 'delivered', 'slow' }) do
+    local key = prefix .. figure .. ':' .. id
+    if only ~= '' then
+      table.insert(counts, { only, redis.call('HGET', key, only) or '0' })
+    else
+      table.insert(counts, redis.call('HGETALL', key))
+    end
   end
-  table.insert(instances, { id, info[1] or '0', info[2] or '0', live[i + 1], subs, delivered })
+  table.insert(instances, { id, info[1] or '0', info[2] or '0', live[i + 1], counts[1], counts[2], counts[3] })
 end
 local topics
 if only ~= '' then topics = { only } else topics = redis.call('ZRANGEBYSCORE', prefix .. 'topics', topicsSince, '+inf') end
@@ -129,8 +130,8 @@ declare module 'ioredis' {
   }
 }
 
-/** id, connections, startedAt, lastSeenAt, [topic, subscribers, ...], [topic, delivered, ...] */
-export type RawInstance = [string, string, string, string, string[], string[]]
+/** id, connections, startedAt, lastSeenAt, [topic, subscribers, ...], [topic, delivered, ...], [topic, slow consumers, ...] */
+export type RawInstance = [string, string, string, string, string[], string[], string[]]
 /** offset, frame, time */
 export type RawEntry = [string, string, string]
 /** topic, published, lastPublishedAt */

@@ -6,6 +6,7 @@ interface TopicEntry {
   subscribers: Set<Subscriber>
   published: number
   delivered: number
+  slowConsumers: number
   /** Epoch ms of the last message; 0 before the first. */
   lastPublishedAt: number
 }
@@ -38,14 +39,18 @@ export class TopicRegistry {
     return this.entries.get(topic)?.subscribers.size ?? 0
   }
 
-  /** Counts a message and hands its frame to every local subscriber of the topic; returns how many. */
+  /** Counts a message and hands its frame to every local subscriber of the topic; returns how many took it. */
   publish (topic: string, frame: PublishFrame, at = Date.now()): number {
     const entry = this.entry(topic)
     entry.published++
     entry.lastPublishedAt = at
-    for (const subscriber of entry.subscribers) subscriber.deliver(frame)
-    entry.delivered += entry.subscribers.size
-    return entry.subscribers.size
+    let delivered = 0
+    for (const subscriber of entry.subscribers) {
+      if (subscriber.deliver(frame)) delivered++
+      else entry.slowConsumers++
+    }
+    entry.delivered += delivered
+    return delivered
   }
 
   stats (topic: string): TopicStats | undefined {
@@ -72,7 +77,7 @@ export class TopicRegistry {
   private entry (topic: string): TopicEntry {
     let entry = this.entries.get(topic)
     if (entry === undefined) {
-      entry = { subscribers: new Set(), published: 0, delivered: 0, lastPublishedAt: 0 }
+      entry = { subscribers: new Set(), published: 0, delivered: 0, slowConsumers: 0, lastPublishedAt: 0 }
       this.entries.set(topic, entry)
     }
     return entry
@@ -85,6 +90,7 @@ function toStats (topic: string, entry: TopicEntry): TopicStats {
     subscribers: entry.subscribers.size,
     published: entry.published,
     delivered: entry.delivered,
+    slowConsumers: entry.slowConsumers,
     lastPublishedAt: entry.lastPublishedAt === 0 ? null : new Date(entry.lastPublishedAt).toISOString()
   }
 }

@@ -9,6 +9,7 @@ function recorder (): Subscriber & { received: unknown[] } {
     deliver: (frame) => {
       const { action, topic, message } = JSON.parse(frame.payload.toString())
       received.push({ action, topic, message })
+      return true
     }
   }
 }
@@ -30,7 +31,24 @@ t.test('delivers to subscribers of the topic, once each, and counts', async (t) 
   await broker.unsubscribe('booked', a)
   t.match(await broker.publish('booked', 'm2'), { topic: 'booked', subscribers: 1, offset: 2 })
   t.equal(a.received.length, 1, 'no delivery after unsubscribe')
-  t.match(await broker.topic('booked'), { subscribers: 1, published: 2, delivered: 3 })
+  t.match(await broker.topic('booked'), { subscribers: 1, published: 2, delivered: 3, slowConsumers: 0 })
+})
+
+t.test('a subscriber dropped as a slow consumer is counted, not delivered to', async (t) => {
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  t.teardown(() => broker.close())
+  const reader = recorder()
+  // what a connection does once its queue is full: it leaves and refuses the frame
+  const slow: Subscriber = {
+    deliver: () => {
+      broker.unsubscribe('booked', slow).catch(t.error)
+      return false
+    }
+  }
+  await broker.subscribe('booked', reader)
+  await broker.subscribe('booked', slow)
+  t.match(await broker.publish('booked', 'm1'), { subscribers: 1 }, 'the publisher hears of the one subscriber that took it')
+  t.match(await broker.topic('booked'), { subscribers: 1, published: 1, delivered: 1, slowConsumers: 1 })
 })
 
 t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {

@@ -1,11 +1,14 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Socket } from 'node:net'
-import { startApp, TestClient, getJson } from '../helper.js'
+import { eventually, getJson, startApp, TestClient, type RunningApp } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
 
-t.test('a subscriber that stops reading is cut off with 4008 and the others keep receiving', async (t) => {
-  const { url, wsUrl } = await startApp(t, { MAX_QUEUED_BYTES: 64 * 1024, MAX_MESSAGE_BYTES: 128 * 1024 })
-  const reader = await TestClient.connect(t, wsUrl)
-  const stalled = await TestClient.connect(t, wsUrl)
+const LIMITS = { MAX_QUEUED_BYTES: 64 * 1024, MAX_MESSAGE_BYTES: 128 * 1024 }
+
+/** The stalled subscriber is on `stalledOn`; the reader and the publishes are on `servedBy`. */
+async function cutOff (t: Test, stalledOn: RunningApp, servedBy: RunningApp): Promise<void> {
+  const reader = await TestClient.connect(t, servedBy.wsUrl)
+  const stalled = await TestClient.connect(t, stalledOn.wsUrl)
   await reader.request({ action: 'subscribe', topic: 'booked' })
   await stalled.request({ action: 'subscribe', topic: 'booked' })
   const closed = stalled.closed()
@@ -15,7 +18,7 @@ t.test('a subscriber that stops reading is cut off with 4008 and the others keep
   const big = 'x'.repeat(100 * 1024)
   const count = 200
   for (let i = 0; i < count; i++) {
-    await fetch(`${url}/publish/booked`, { method: 'POST', body: JSON.stringify({ message: { i, big } }), headers: { 'content-type': 'application/json' } })
+    await fetch(`${servedBy.url}/publish/booked`, { method: 'POST', body: JSON.stringify({ message: { i, big } }), headers: { 'content-type': 'application/json' } })
   }
   await reader.waitFor((f) => f.message?.i === count - 1)
   t.same(reader.deliveries.map((f) => f.message.i), Array.from({ length: count }, (_, i) => i), 'the reading subscriber got every message in order')
@@ -23,6 +26,35 @@ t.test('a subscriber that stops reading is cut off with 4008 and the others keep
   ;(stalled.socket as unknown as { _socket: Socket })._socket.resume()
   t.same(await closed, { code: 4008, reason: 'slow consumer' })
   t.ok(stalled.deliveries.length < count, `the stalled subscriber got ${stalled.deliveries.length} of ${count} before the cut`)
-  const stats = await getJson(`${url}/topics/booked`)
-  t.equal(stats.subscribers, 1, 'its subscription is gone')
+  await eventually(async () => (await getJson(`${servedBy.url}/topics/booked`)).subscribers === 1, 'its subscription is gone')
+  t.match(await getJson(`${servedBy.url}/topics/booked`), { subscribers: 1, published: count, slowConsumers: 1 }, 'the cut is counted in the figures')
+}
+
+t.test('a subscriber that stops reading is cut off with 4008, counted, and the others keep receiving', async (t) => {
+  const app = await startApp(t, LIMITS)
+  await cutOff(t, app, app)
+})
+
+t.test('in a cluster, the cut on one instance shows in the figures of the other', async (t) => {
+  const redis = await RedisServer.start(t)
+  const shared = { ...LIMITS, REDIS_URL: redis.url, INSTANCE_TTL_MS: 1500 }
+  const a = await startApp(t, { ...shared, INSTANCE_ID: 'a' })
+  const b = await startApp(t, { ...shared, INSTANCE_ID: 'b' })
+  await cutOff(t, a, b)
+  t.match(await getJson(`${a.url}/topics/booked?scope=local`), { subscribers: 0, slowConsumers: 1 }, 'A made the cut')
+})
+
+t.test('a burst of frames in one event-loop turn does not count against a client that reads', async (t) => {
+  const app = await startApp(t, { MAX_QUEUED_BYTES: 1024 })
+  const reader = await TestClient.connect(t, app.wsUrl)
+  await reader.request({ action: 'subscribe', topic: 'booked' })
+  const publisher = await TestClient.connect(t, app.wsUrl)
+  // twenty publishes in one TCP write reach the server in one read, so their deliveries share a turn
+  const raw = (publisher.socket as unknown as { _socket: Socket })._socket
+  raw.cork()
+  for (let i = 0; i < 20; i++) publisher.send({ action: 'publish', topic: 'booked', message: { i, pad: 'x'.repeat(500) } })
+  raw.uncork()
+  await reader.waitFor((f) => f.message?.i === 19)
+  t.equal(reader.deliveries.length, 20, 'every message arrived')
+  t.match(await getJson(`${app.url}/topics/booked`), { subscribers: 1, slowConsumers: 0 }, 'nobody was cut')
 })

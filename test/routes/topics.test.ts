@@ -10,8 +10,8 @@ t.test('GET /topics and /topics/:topic show each live topic with its figures', a
   await b.request({ action: 'subscribe', topic: 'visits' })
 
   t.same((await getJson(`${url}/topics`)).topics, [
-    { topic: 'booked', subscribers: 2, published: 0, delivered: 0, lastPublishedAt: null },
-    { topic: 'visits', subscribers: 1, published: 0, delivered: 0, lastPublishedAt: null }
+    { topic: 'booked', subscribers: 2, published: 0, delivered: 0, slowConsumers: 0, lastPublishedAt: null },
+    { topic: 'visits', subscribers: 1, published: 0, delivered: 0, slowConsumers: 0, lastPublishedAt: null }
   ], 'subscribed topics, sorted by name, before any message')
 
   const before = Date.now()
