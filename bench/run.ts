@@ -100,11 +100,19 @@ async function runOne (variant: Variant, server: ServerKind, settings: RunSettin
   if (busy !== undefined) record.notes.push(busy)
   let setup
   try {
-    setup = await startServers(server, { root, instances: variant.instances, proxyer, nodeFlags, env: server === 'proxyer' ? variant.proxyerEnv : undefined })
+    setup = await startServers(server, {
+      root,
+      instances: variant.instances,
+      proxyer,
+      nodeFlags,
+      env: server === 'proxyer' ? variant.proxyerEnv : undefined,
+      httpFloor: server === 'proxyer' && variant.proxyerHttpFloor === true
+    })
     const result = await runGenerator({
       scenario: variant.scenario,
       server,
       endpoints: setup.endpoints,
+      httpFloor: setup.httpFloor,
       pids: setup.processes.map((p) => p.pid),
       clockTicks: machine.clockTicks,
       params: variant.params,

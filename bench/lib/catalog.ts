@@ -9,6 +9,8 @@ export interface Variant {
   instances: number
   /** Extra environment for proxyer. */
   proxyerEnv?: Record<string, string>
+  /** proxyer also answers POST /publish on plain node:http, beside Fastify (servers/proxyer-http-floor.mjs). */
+  proxyerHttpFloor?: boolean
   /** Multiplies the measurement window (latency wants more samples). */
   measureScale?: number
 }
@@ -24,7 +26,7 @@ export const CATALOG: readonly Variant[] = [
   })),
   { scenario: 'many-topics', label: '1,000 topics x 5', params: { subscribers: 5, topics: 1000 }, servers: SERVER_KINDS, instances: 1 },
   { scenario: 'idle', label: '10,000 connections', params: { subscribers: 0, connections: 10_000 }, servers: SERVER_KINDS, instances: 1 },
-  { scenario: 'http-publish', label: 'to 100 subscribers', params: { subscribers: 100, concurrency: 8 }, servers: SERVER_KINDS, instances: 1 },
+  { scenario: 'http-publish', label: 'to 100 subscribers', params: { subscribers: 100, concurrency: 8 }, servers: SERVER_KINDS, instances: 1, proxyerHttpFloor: true },
   // the ws floor has no cluster mode
   { scenario: 'cluster', label: '2 instances, 1,000 subscribers', params: { subscribers: 1000 }, servers: ['proxyer', 'socketio'], instances: 2 },
   // the same with eight publishing connections: shows what one connection's request order costs

@@ -8,12 +8,15 @@ export const HOST = '127.0.0.1'
 
 /** How proxyer is started: built (no loader in the measured process) or, when the build fails, through tsx. */
 export interface ProxyerRuntime {
+  /** Ends with the entry: dist/src/server.js, or src/server.ts. */
   argv: string[]
   label: 'dist' | 'tsx'
 }
 
 export interface ServerSetup {
   endpoints: Endpoint[]
+  /** proxyer's plain node:http publish, when asked for. */
+  httpFloor?: Endpoint
   /** The server-side processes: instances, then Redis. */
   processes: Launched[]
 }
@@ -25,6 +28,8 @@ export interface StartOptions {
   env?: Record<string, string>
   /** Extra node flags for the servers (--cpu-prof ...). */
   nodeFlags?: string[]
+  /** Starts proxyer through servers/proxyer-http-floor.mjs, with a plain node:http publish on a second port (one instance). */
+  httpFloor?: boolean
 }
 
 /** Environment every proxyer instance gets: quiet, no request limit in the way of a publisher, quick shutdown. */
@@ -46,27 +51,39 @@ export async function startServers (kind: ServerKind, options: StartOptions): Pr
       redisUrl = `redis://${HOST}:${port}`
     }
     const endpoints: Endpoint[] = []
+    let httpFloor: Endpoint | undefined
     const instances: Launched[] = []
     for (let i = 0; i < options.instances; i++) {
       const port = await freePort()
       const env: Record<string, string> = { PORT: String(port), HOST, ...options.env }
       if (redisUrl !== undefined) Object.assign(env, { REDIS_URL: redisUrl, INSTANCE_ID: `bench-${i}` })
-      const [node, ...args] = kind === 'proxyer'
-        ? options.proxyer.argv
-        : [process.execPath, join(options.root, 'bench', 'servers', kind === 'socketio' ? 'socketio.mjs' : 'ws-floor.mjs')]
+      const floorPort = kind === 'proxyer' && options.httpFloor === true && i === 0 ? await freePort() : undefined
+      if (floorPort !== undefined) env.HTTP_FLOOR_PORT = String(floorPort)
+      const [node, ...args] = kind !== 'proxyer'
+        ? [process.execPath, join(options.root, 'bench', 'servers', kind === 'socketio' ? 'socketio.mjs' : 'ws-floor.mjs')]
+        : floorPort !== undefined ? withHttpFloor(options.proxyer.argv, options.root) : options.proxyer.argv
       const argv = [node, ...options.nodeFlags ?? [], ...args]
       const instance = new Launched(`${kind} #${i}`, argv, { core: SERVER_CORE, cwd: options.root, env: kind === 'proxyer' ? { ...PROXYER_ENV, ...env } : env })
       instances.push(instance)
       processes.push(instance)
       await waitForPort(port, instance)
       endpoints.push({ host: HOST, port })
+      if (floorPort !== undefined) {
+        await waitForPort(floorPort, instance)
+        httpFloor = { host: HOST, port: floorPort }
+      }
     }
     // instances first: their pids come first in a task, the one the idle and slow-consumer scenarios read
-    return { endpoints, processes: [...instances, ...processes.filter((p) => !instances.includes(p))] }
+    return { endpoints, httpFloor, processes: [...instances, ...processes.filter((p) => !instances.includes(p))] }
   } catch (err) {
     await stopServers(processes)
     throw err
   }
+}
+
+/** proxyer's argv with servers/proxyer-http-floor.mjs in place of its entry, which it loads the app from (built or under tsx alike). */
+function withHttpFloor (argv: string[], root: string): string[] {
+  return [...argv.slice(0, -1), join(root, 'bench', 'servers', 'proxyer-http-floor.mjs'), argv[argv.length - 1]]
 }
 
 /** Instances before Redis, so that they do not log a lost connection on the way out. */

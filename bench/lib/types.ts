@@ -37,6 +37,8 @@ export interface Task {
   server: ServerKind
   /** The instances to connect to: one, or two in the cluster scenario. */
   endpoints: Endpoint[]
+  /** proxyer's plain node:http publish, in the same process as the first instance (http-publish only). */
+  httpFloor?: Endpoint
   /** Every server-side process whose CPU time counts (instances, and Redis in the cluster scenario). */
   pids: number[]
   /** Clock ticks a second, for the utime and stime of /proc/PID/stat. */

@@ -1,8 +1,11 @@
-/** POST /publish/:topic for the baseline servers, on plain node:http: read, parse, publish, answer. */
+/** POST /publish/:topic on plain node:http: read, parse, publish, answer. No validation beyond the topic's pattern. */
 const PATH = /^\/publish\/([A-Za-z0-9_.:-]{1,128})$/
 const MAX_BODY = 64 * 1024
 
-/** Calls `publish(topic, message)`, which returns the subscriber count, and answers as proxyer does. */
+/**
+ * Calls `publish(topic, message)`, which returns the reply's body or a Promise of it (proxyer's broker),
+ * and answers it with 200; 503 if it fails, as proxyer does while its broker is down.
+ */
 export function handlePublishRequest (req, res, publish) {
   const match = req.method === 'POST' ? PATH.exec(req.url) : null
   if (match === null) {
@@ -15,7 +18,7 @@ export function handlePublishRequest (req, res, publish) {
     size += chunk.length
     if (size <= MAX_BODY) chunks.push(chunk)
   })
-  req.on('end', () => {
+  req.on('end', async () => {
     let body
     try {
       body = JSON.parse(Buffer.concat(chunks).toString())
@@ -23,8 +26,15 @@ export function handlePublishRequest (req, res, publish) {
       res.writeHead(400).end()
       return
     }
-    const topic = match[1]
-    const subscribers = publish(topic, body.message)
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ topic, subscribers }))
+    let reply
+    try {
+      reply = await publish(match[1], body.message)
+    } catch {
+      res.writeHead(503).end()
+      return
+    }
+    // content-length, as Fastify sends: the same framing for the client, no chunked encoding
+    const json = JSON.stringify(reply)
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json)
   })
 }

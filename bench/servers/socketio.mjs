@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import { Server } from 'socket.io'
 import { handlePublishRequest } from './publish-request.mjs'
 
-const httpServer = createServer((req, res) => handlePublishRequest(req, res, publish))
+const httpServer = createServer((req, res) => handlePublishRequest(req, res, (topic, message) => ({ topic, subscribers: publish(topic, message) })))
 const io = new Server(httpServer, { transports: ['websocket'], serveClient: false })
 
 if (process.env.REDIS_URL !== undefined) {

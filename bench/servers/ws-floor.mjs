@@ -17,7 +17,7 @@ function publish (topic, message) {
   return sockets.size
 }
 
-const server = createServer((req, res) => handlePublishRequest(req, res, publish))
+const server = createServer((req, res) => handlePublishRequest(req, res, (topic, message) => ({ topic, subscribers: publish(topic, message) })))
 const wss = new WebSocketServer({ server, path: '/message', maxPayload: 64 * 1024 })
 
 wss.on('connection', (socket) => {
