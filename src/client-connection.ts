@@ -7,8 +7,8 @@ import {
   CloseCode, ErrorCode, errorFrame, isValidTopic, replyFrame, requestCheckers,
   type Action, type ClientRequest, type Position, type RequestIdValue
 } from './protocol.js'
-import type { WriteBatcher } from './write-batcher.js'
-import type { PublishFrame } from './publish-frame.js'
+import { writeFrames, type Batched, type WriteBatcher } from './write-batcher.js'
+import { textFrame, type PublishFrame } from './publish-frame.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
@@ -23,7 +23,7 @@ export interface ConnectionLogger {
   warn (obj: object, msg: string): void
 }
 
-export class ClientConnection implements Subscriber {
+export class ClientConnection implements Subscriber, Batched {
   /** Cleared by each heartbeat, set again by the client's pong. */
   alive = true
   private readonly topics = new Set<string>()
@@ -34,6 +34,8 @@ export class ClientConnection implements Subscriber {
   private windowCount = 0
   /** Subscribes and the like still queued: a publish behind one must wait for it to run. */
   private waitingNonPublishes = 0
+  /** This turn's frames, deliveries and replies in order, written out together by flush(). */
+  private readonly pending: Buffer[] = []
 
   constructor (
     private readonly socket: WebSocket,
@@ -49,19 +51,24 @@ export class ClientConnection implements Subscriber {
     socket.on('error', (err) => this.log.debug({ err }, 'websocket error'))
   }
 
-  /** Writes the shared, ready-framed bytes straight to the socket: no per-subscriber copy or framing. */
+  /** Queues the shared, ready-framed bytes for this turn's write: no per-subscriber copy or framing. */
   deliver (frame: PublishFrame): boolean {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return true
-    // a corked socket holds this turn's frames, not yet tried: only what earlier turns left unsent
-    // shows a client that does not read (a burst from Redis may bring many frames in one turn)
-    if (this.rawSocket.writableCorked === 0 && this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
+    // this turn's frames wait in `pending`, so the socket's queue holds only what earlier turns left
+    // unsent: a client that does not read (a burst from Redis may bring many frames in one turn)
+    if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
       this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
       this.close(CloseCode.slowConsumer, 'slow consumer')
       return false
     }
-    this.batcher.hold(this.rawSocket)
-    this.rawSocket.write(frame.wire)
+    this.write(frame.wire)
     return true
+  }
+
+  /** Writes this turn's frames; a socket closed meanwhile drops them. */
+  flush (): void {
+    if (this.pending.length > 0 && this.socket.readyState === this.socket.OPEN) writeFrames(this.rawSocket, this.pending)
+    this.pending.length = 0
   }
 
   /** Pings the client; a client that did not answer the previous ping is dropped. */
@@ -77,6 +84,8 @@ export class ClientConnection implements Subscriber {
 
   /** Closes with a close frame; subscriptions go at once, not after the client's close handshake. */
   close (code: number, reason: string): void {
+    // the frames of this turn go out before the close frame
+    this.flush()
     this.socket.close(code, reason)
     this.dispose()
   }
@@ -219,10 +228,15 @@ export class ClientConnection implements Subscriber {
     if (id !== undefined) this.send(replyFrame('published', id, { ...result }))
   }
 
+  /** Replies join this turn's deliveries in order, so a recovery's reply still follows its replayed messages. */
   private send (frame: string): void {
-    if (this.closed) return
-    this.batcher.hold(this.rawSocket)
-    this.socket.send(frame)
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    this.write(textFrame(frame))
+  }
+
+  private write (wire: Buffer): void {
+    if (this.pending.length === 0) this.batcher.hold(this)
+    this.pending.push(wire)
   }
 
   private sendError (code: ErrorCode, error: string, id?: RequestIdValue): void {

@@ -25,6 +25,11 @@ export class PublishFrame {
   }
 }
 
+/** A whole WebSocket text frame carrying `text`, unmasked as a server sends it. */
+export function textFrame (text: string): Buffer {
+  return PublishFrame.fromText(text).wire
+}
+
 function frameHeader (length: number): Buffer {
   if (length < 126) return Buffer.from([0x81, length])
   if (length < 65536) {

@@ -146,6 +146,7 @@ export class RedisBroker implements Broker {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
     const { prefix, topicTtlMs, instanceTtlMs, history } = this.options
     const now = Date.now()
+    this.holdCommands()
     try {
       const [subscribers, offset, epoch] = await this.commands.proxyerPublish(
         prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, newEpoch(), history.size, history.ttlMs
@@ -154,6 +155,17 @@ export class RedisBroker implements Broker {
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
+  }
+
+  /**
+   * Sends the commands of this turn to Redis in one write, which it runs in one go: its pub/sub
+   * messages then reach every instance in one read each, and each subscriber gets them in one write.
+   */
+  private holdCommands (): void {
+    const stream = this.commands.stream
+    if (stream.writableCorked > 0) return
+    stream.cork()
+    setImmediate(() => stream.uncork())
   }
 
   async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {

@@ -50,9 +50,10 @@ t.test('a burst of frames in one event-loop turn does not count against a client
   await reader.request({ action: 'subscribe', topic: 'booked' })
   const publisher = await TestClient.connect(t, app.wsUrl)
   // twenty publishes in one TCP write reach the server in one read, so their deliveries share a turn
+  // (100 KB in all: more than the server gathers in its reusable write buffer)
   const raw = (publisher.socket as unknown as { _socket: Socket })._socket
   raw.cork()
-  for (let i = 0; i < 20; i++) publisher.send({ action: 'publish', topic: 'booked', message: { i, pad: 'x'.repeat(500) } })
+  for (let i = 0; i < 20; i++) publisher.send({ action: 'publish', topic: 'booked', message: { i, pad: 'x'.repeat(5000) } })
   raw.uncork()
   await reader.waitFor((f) => f.message?.i === 19)
   t.equal(reader.deliveries.length, 20, 'every message arrived')

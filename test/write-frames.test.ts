@@ -1,0 +1,31 @@
+import { once } from 'node:events'
+import { createServer, connect, type Socket } from 'node:net'
+import t from 'tap'
+import { writeFrames } from '../src/write-batcher.js'
+
+t.test('frames gathered in the shared buffer arrive intact, also when the kernel queue is full', async (t) => {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const accepted = once(server, 'connection') as Promise<[Socket]>
+  const client = connect((server.address() as { port: number }).port, '127.0.0.1')
+  t.teardown(() => client.destroy())
+  const [socket] = await accepted
+  // the reader stops: writes fill the kernel buffers, then queue in Node with the shared buffer's bytes
+  client.pause()
+
+  const sent: Buffer[] = []
+  for (let turn = 0; socket.writableLength < 4 * 1024 * 1024; turn++) {
+    const frames = Array.from({ length: 8 }, (_, i) => Buffer.alloc(1000, (turn * 8 + i) % 251))
+    writeFrames(socket, frames)
+    sent.push(...frames)
+  }
+  const expected = Buffer.concat(sent)
+  const received: Buffer[] = []
+  let length = 0
+  client.on('data', (chunk: Buffer) => { received.push(chunk); length += chunk.length })
+  client.resume()
+  while (length < expected.length) await once(client, 'data')
+  t.ok(Buffer.concat(received).equals(expected), `${expected.length} bytes in order, none overwritten by a later turn`)
+})
