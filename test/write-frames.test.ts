@@ -29,3 +29,47 @@ t.test('frames gathered in the shared buffer arrive intact, also when the kernel
   while (length < expected.length) await once(client, 'data')
   t.ok(Buffer.concat(received).equals(expected), `${expected.length} bytes in order, none overwritten by a later turn`)
 })
+
+t.test('a backed-up socket keeps its bytes while later turns gather other sockets\' frames in the shared buffer', async (t) => {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const pair = async (): Promise<{ socket: Socket, client: Socket, received: Buffer[] }> => {
+    const accepted = once(server, 'connection') as Promise<[Socket]>
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1')
+    t.teardown(() => client.destroy())
+    const [socket] = await accepted
+    const received: Buffer[] = []
+    client.on('data', (chunk: Buffer) => received.push(chunk))
+    return { socket, client, received }
+  }
+  const stalled = await pair()
+  const reading = await pair()
+  stalled.client.pause()
+
+  // a turn each, so that the reading client reads and its socket keeps writing through the shared buffer
+  const sent = new Map<Socket, Buffer[]>([[stalled.socket, []], [reading.socket, []]])
+  let turn = 0
+  const writeTurn = async (): Promise<void> => {
+    for (const socket of sent.keys()) {
+      const frames = Array.from({ length: 8 }, (_, i) => Buffer.alloc(1000, (turn * 8 + i) % 251))
+      writeFrames(socket, frames)
+      sent.get(socket)?.push(...frames)
+      turn++
+    }
+    await new Promise(setImmediate)
+  }
+  while (stalled.socket.writableLength === 0) await writeTurn()
+  for (let i = 0; i < 10; i++) await writeTurn()
+  t.equal(reading.socket.writableLength, 0, 'the reading socket wrote through the shared buffer all along')
+
+  for (const { socket, client } of [stalled, reading]) {
+    socket.end()
+    client.resume()
+    await once(client, 'end')
+  }
+  for (const [{ socket, received }, who] of [[stalled, 'stalled'], [reading, 'reading']] as const) {
+    t.ok(Buffer.concat(received).equals(Buffer.concat(sent.get(socket) ?? [])), `the ${who} client got its bytes in order, none overwritten`)
+  }
+})
