@@ -43,7 +43,7 @@ t.test('the bridge moves when its lease is taken, so exactly one instance relays
 
   await admin.set('proxyer:bridge-lease', 'elsewhere', 'PX', 1500)
   // channels and patterns are left by two commands, one after the other
-  await eventually(async () => await relays() === 0 && await admin.pubsub('NUMPAT') === 0, 'the instance that lost the lease stops relaying, patterns too')
+  await eventually(async () => await relays() === 0 && Number(await admin.pubsub('NUMPAT')) === 0, 'the instance that lost the lease stops relaying, patterns too')
   await eventually(async () => await relays() === 1, 'an instance takes the lease once it expires')
   t.not(await admin.get('proxyer:bridge-lease'), 'elsewhere')
 })
