@@ -45,6 +45,9 @@ export const CATALOG: readonly Variant[] = [
 /** The fanout the cluster scenario compares itself with. */
 export const CLUSTER_REFERENCE = CATALOG.find((v) => v.scenario === 'fanout' && v.params.subscribers === 1000) as Variant
 
+/** Rounds of proxyer's cluster side by side with its embedded fanout; the median ratio is the figure. */
+export const CLUSTER_ROUNDS: Record<'full' | 'quick', number> = { full: 5, quick: 3 }
+
 export const DURATIONS: Record<'full' | 'quick', Durations> = {
   full: { warmupMs: 1000, measureMs: 5000 },
   quick: { warmupMs: 500, measureMs: 2000 }

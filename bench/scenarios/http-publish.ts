@@ -21,6 +21,7 @@ import { WindowedPublisher } from '../load/windowed-publisher.js'
 import { HttpPublisher } from '../load/http-publisher.js'
 import { drain, rates, snapshot, type WindowRates } from '../load/measure.js'
 import { Rig, round, rounded } from './rig.js'
+import { median } from '../lib/median.js'
 import type { Endpoint, Metrics, Task, TaskResult } from '../lib/types.js'
 
 const TOPIC = 'http'
@@ -198,13 +199,6 @@ function overRounds (windows: WindowRates[]): Medians {
     const values = windows.map((window) => window[key]).filter((value) => typeof value === 'number')
     return [key, key.startsWith('otherLoad') ? Math.max(...values) : median(values)]
   }))
-}
-
-function median (values: number[]): number | null {
-  if (values.length === 0) return null
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 function prefixed (prefix: string, figures: WindowRates | Medians): Metrics {
