@@ -3,9 +3,10 @@ import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
 import { Redis } from 'ioredis'
 import { closeRedis } from '../src/broker/close-redis.js'
+import { redactedUrl, waitForRedis } from '../src/broker/wait-for-redis.js'
 
 export default fp(async (fastify) => {
-  const { REDIS_URL } = fastify.config
+  const { REDIS_URL, REDIS_CONNECT_TIMEOUT_MS } = fastify.config
   if (REDIS_URL === undefined) return
   const client = new Redis(REDIS_URL, {
     connectionName: 'proxyer',
@@ -17,6 +18,13 @@ export default fp(async (fastify) => {
     autoResubscribe: false,
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000)
   })
+  // Redis may come up after proxyer (compose, a restart of both): wait for it, then fail saying why
+  try {
+    await waitForRedis(client, redactedUrl(REDIS_URL), REDIS_CONNECT_TIMEOUT_MS, fastify.log)
+  } catch (err) {
+    client.disconnect()
+    throw err
+  }
   // handed over as a client so that closing it is ours: a plain quit() would hang or throw while Redis is down
   await fastify.register(fastifyRedis, { client })
   fastify.addHook('onClose', async () => closeRedis(client))

@@ -19,6 +19,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
     bodyLimit: config.MAX_MESSAGE_BYTES,
+    // the Redis plugin waits up to REDIS_CONNECT_TIMEOUT_MS and then says why; Fastify's own limit comes after
+    pluginTimeout: config.REDIS_CONNECT_TIMEOUT_MS + 5000,
     // room for the longest topic (128), so a longer one meets the schema's 400 rather than a 414
     routerOptions: { maxParamLength: 256 }
   })

@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'proxyer:' }),
   REDIS_BRIDGE: Type.String({ default: '' }),
+  REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 })
 })

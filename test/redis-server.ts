@@ -24,9 +24,15 @@ export class RedisServer {
   private constructor (readonly port: number) {}
 
   static async start (t: Teardown): Promise<RedisServer> {
+    const server = await RedisServer.reserve(t)
+    await server.restart()
+    return server
+  }
+
+  /** A server with a free port of its own, not running until restart(): a Redis that comes up late. */
+  static async reserve (t: Teardown): Promise<RedisServer> {
     const server = new RedisServer(await freePort())
     t.teardown(() => server.kill())
-    await server.restart()
     return server
   }
 
