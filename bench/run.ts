@@ -13,7 +13,7 @@ import { GENERATOR_CORE } from './lib/cores.js'
 import { Launched, pinning } from './lib/launch.js'
 import { waitForQuiet } from './lib/quiet.js'
 import { describeMachine, type Machine } from './lib/machine.js'
-import { median } from './lib/median.js'
+import { medianWithExtremes } from './lib/median.js'
 import { USAGE, parseOptions } from './lib/options.js'
 import { otherLoad, targetTable, tables, targets, type RunRecord } from './lib/report.js'
 import { startServers, stopServers, type ProxyerRuntime } from './lib/servers.js'
@@ -156,25 +156,27 @@ async function runQuietest (variant: Variant, server: ServerKind, settings: RunS
 async function runAgainstEmbedded (variant: Variant, settings: RunSettings): Promise<RunRecord> {
   const rounds: Array<{ cluster: RunRecord, ratio: number | null, embedded: number | null }> = []
   for (let round = 0; round < settings.clusterRounds; round++) {
-    const order = round % 2 === 0 ? [CLUSTER_REFERENCE, variant] : [variant, CLUSTER_REFERENCE]
-    const [first, second] = [await runQuietest(order[0], 'proxyer', settings), await runQuietest(order[1], 'proxyer', settings)]
-    const [embedded, cluster] = round % 2 === 0 ? [first, second] : [second, first]
+    const run = async (v: Variant): Promise<RunRecord> => runQuietest(v, 'proxyer', settings)
+    const [embedded, cluster] = round % 2 === 0
+      ? [await run(CLUSTER_REFERENCE), await run(variant)]
+      : [await run(variant), await run(CLUSTER_REFERENCE)].reverse()
     const clusterDps = cluster.metrics?.deliveriesPerSec
     const embeddedDps = embedded.metrics?.deliveriesPerSec
     const ratio = typeof clusterDps === 'number' && typeof embeddedDps === 'number' && embeddedDps > 0 ? clusterDps / embeddedDps : null
     rounds.push({ cluster, ratio, embedded: typeof embeddedDps === 'number' ? embeddedDps : null })
   }
   const ratios = rounds.flatMap((r) => r.ratio ?? [])
-  const middle = median(ratios)
+  const { median: middle, min, max } = medianWithExtremes(ratios)
   const distance = (r: typeof rounds[number]): number => r.ratio === null || middle === null ? Infinity : Math.abs(r.ratio - middle)
   const standing = rounds.reduce((best, r) => distance(r) < distance(best) ? r : best)
   const record = standing.cluster
   if (record.metrics !== null && middle !== null) {
+    const thousandths = (value: number): number => Math.round(value * 1000) / 1000
     Object.assign(record.metrics, {
       embeddedDeliveriesPerSec: standing.embedded,
-      clusterRatio: Math.round(middle * 1000) / 1000,
-      clusterRatioMin: Math.round(Math.min(...ratios) * 1000) / 1000,
-      clusterRatioMax: Math.round(Math.max(...ratios) * 1000) / 1000,
+      clusterRatio: thousandths(middle),
+      clusterRatioMin: thousandths(min ?? middle),
+      clusterRatioMax: thousandths(max ?? middle),
       clusterRounds: ratios.length
     })
   }

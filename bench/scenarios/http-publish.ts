@@ -21,7 +21,7 @@ import { WindowedPublisher } from '../load/windowed-publisher.js'
 import { HttpPublisher } from '../load/http-publisher.js'
 import { drain, rates, snapshot, type WindowRates } from '../load/measure.js'
 import { Rig, round, rounded } from './rig.js'
-import { median } from '../lib/median.js'
+import { median, medianWithExtremes } from '../lib/median.js'
 import type { Endpoint, Metrics, Task, TaskResult } from '../lib/types.js'
 
 const TOPIC = 'http'
@@ -161,12 +161,12 @@ function overhead (base: number | null | undefined, path: number | null | undefi
  */
 function spread (prefix: string, { fastify, floor }: Rounds): Metrics {
   const pcts = fastify.map((window, i) => overhead(floor[i].serverCpuUsPerPublish, window.serverCpuUsPerPublish))
-  const known = pcts.filter((pct) => pct !== null)
+  const { median, min, max } = medianWithExtremes(pcts.filter((pct) => pct !== null))
   const otherLoad = (window: WindowRates): number => Math.max(window.otherLoadServerCorePct, window.otherLoadGeneratorCorePct)
   return {
-    [`${prefix}Pct`]: median(known),
-    [`${prefix}MinPct`]: known.length === 0 ? null : Math.min(...known),
-    [`${prefix}MaxPct`]: known.length === 0 ? null : Math.max(...known),
+    [`${prefix}Pct`]: median,
+    [`${prefix}MinPct`]: min,
+    [`${prefix}MaxPct`]: max,
     [`${prefix}Rounds`]: pcts.map((pct) => pct ?? '-').join(' / '),
     [`${prefix}RoundsOtherLoadPct`]: fastify.map((window, i) => Math.max(otherLoad(window), otherLoad(floor[i])).toFixed(0)).join(' / ')
   }
@@ -181,14 +181,15 @@ function fastifyCost ({ fastify, floor }: Rounds, publishUs: number | null): Met
     const [path, base] = [window.serverCpuUsPerPublish, floor[i].serverCpuUsPerPublish]
     return path === null || base === null ? [] : [path - base]
   })
-  const us = median(deltas)
+  const us = medianWithExtremes(deltas)
+  const tenths = (value: number | null): number | null => value === null ? null : round(value, 1)
   return {
     emptyFastifyCpuUsPerRequest: median(fastify.flatMap((w) => w.serverCpuUsPerPublish ?? [])),
     emptyFloorCpuUsPerRequest: median(floor.flatMap((w) => w.serverCpuUsPerPublish ?? [])),
-    fastifyCostUs: us === null ? null : round(us, 1),
-    fastifyCostMinUs: deltas.length === 0 ? null : round(Math.min(...deltas), 1),
-    fastifyCostMaxUs: deltas.length === 0 ? null : round(Math.max(...deltas), 1),
-    fastifyCostPct: us === null || publishUs === null ? null : round(us / publishUs * 100, 1)
+    fastifyCostUs: tenths(us.median),
+    fastifyCostMinUs: tenths(us.min),
+    fastifyCostMaxUs: tenths(us.max),
+    fastifyCostPct: us.median === null || publishUs === null ? null : round(us.median / publishUs * 100, 1)
   }
 }
 
