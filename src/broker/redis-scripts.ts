@@ -69,8 +69,11 @@ else
   if not position[1] then return nil end
 end
 local entries = {}
-for _, entry in ipairs(redis.call('XRANGE', prefix .. 'history:' .. topic, '(' .. since .. '-0', '+', 'COUNT', limit)) do
-  table.insert(entries, { string.match(entry[1], '^(%d+)'), entry[2][2], entry[2][4] })
+-- XRANGE with COUNT 0 answers nil, not an empty list, for a stream that exists
+if tonumber(limit) > 0 then
+  for _, entry in ipairs(redis.call('XRANGE', prefix .. 'history:' .. topic, '(' .. since .. '-0', '+', 'COUNT', limit)) do
+    table.insert(entries, { string.match(entry[1], '^(%d+)'), entry[2][2], entry[2][4] })
+  end
 end
 return { position[1], position[2], entries }
 `
