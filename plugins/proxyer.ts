@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Broker } from '../src/broker/broker.js'
 import { MemoryBroker } from '../src/broker/memory-broker.js'
-import { RedisBroker } from '../src/broker/redis-broker.js'
-import { parseBridge } from '../src/broker/redis-bridge.js'
+import { RedisBroker } from '../src/broker/redis/redis-broker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,12 +20,13 @@ export default fp(async (fastify) => {
   // HISTORY_SIZE=0 or HISTORY_TTL=0 turns history off; offsets and epochs remain
   const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0 } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000 }
 
-  const broker = fastify.hasDecorator('redis')
+  // the redis plugin decorates `redis` only when REDIS_URL is set
+  const broker: Broker = fastify.hasDecorator('redis')
     ? new RedisBroker({
       commands: fastify.redis,
       subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
       prefix: config.REDIS_PREFIX,
-      bridge: parseBridge(config.REDIS_BRIDGE),
+      bridge: config.REDIS_BRIDGE,
       instanceId,
       instanceTtlMs: config.INSTANCE_TTL_MS,
       topicTtlMs,
@@ -36,7 +36,7 @@ export default fp(async (fastify) => {
     })
     : new MemoryBroker({ instanceId, topicTtlMs, history, describe })
 
-  if (broker instanceof RedisBroker) await broker.connect()
-  fastify.decorate('proxyer', broker as Broker)
+  await broker.connect()
+  fastify.decorate('proxyer', broker)
   fastify.addHook('onClose', async () => broker.close())
-}, { name: 'proxyer', dependencies: ['config', 'websocket'] })
+}, { name: 'proxyer', dependencies: ['config', 'websocket', 'redis'] })

@@ -2,8 +2,8 @@
 import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
 import { Redis } from 'ioredis'
-import { closeRedis } from '../src/broker/close-redis.js'
-import { redactedUrl, waitForRedis } from '../src/broker/wait-for-redis.js'
+import { closeRedis } from '../src/broker/redis/close-redis.js'
+import { redactedUrl, waitForRedis } from '../src/broker/redis/wait-for-redis.js'
 
 export default fp(async (fastify) => {
   const { REDIS_URL, REDIS_CONNECT_TIMEOUT_MS } = fastify.config

@@ -1,13 +1,11 @@
 /** WebSocket support, and the set of open client connections with their heartbeat and shutdown. */
 import { once } from 'node:events'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
-import websocket, { type WebSocket } from '@fastify/websocket'
-import type { ClientConnection } from '../src/client-connection.js'
-import { CloseCode } from '../src/protocol.js'
-import { WriteBatcher } from '../src/write-batcher.js'
+import websocket from '@fastify/websocket'
+import type { ClientConnection } from '../src/transport/client-connection.js'
+import { CloseCode } from '../src/contract/codes.js'
+import { WriteBatcher } from '../src/transport/write-batcher.js'
 
 export interface ConnectionSet {
   readonly open: Set<ClientConnection>
@@ -18,18 +16,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     connections: ConnectionSet
   }
-}
-
-/**
- * Lets the upgrade's request objects go once the socket is open: otherwise an idle connection keeps
- * about 2 KB of them (Fastify's request, reply and logger, Node's IncomingMessage and ServerResponse)
- * through the plugin's 'error' listener and the ServerResponse Node leaves parked on the socket.
- * The caller attaches its own 'error' listener.
- */
-export function releaseUpgrade (socket: WebSocket, request: IncomingMessage): void {
-  socket.removeAllListeners('error')
-  const raw = request.socket as Socket & { _httpMessage?: ServerResponse | null }
-  raw._httpMessage?.detachSocket(raw)
 }
 
 export default fp(async (fastify) => {

@@ -1,7 +1,7 @@
 /** GET /message: the WebSocket clients subscribe and publish on. */
 import type { FastifyPluginAsync } from 'fastify'
-import { ClientConnection } from '../src/client-connection.js'
-import { releaseUpgrade } from '../plugins/websocket.js'
+import { ClientConnection } from '../src/transport/client-connection.js'
+import { releaseUpgrade } from '../src/transport/upgrade.js'
 
 const messageRoute: FastifyPluginAsync = async (fastify) => {
   const { config, connections } = fastify

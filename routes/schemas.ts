@@ -1,6 +1,6 @@
 /** Response schemas shared by the HTTP routes. */
 import { Type, type Static } from '@sinclair/typebox'
-import { Topic } from '../src/protocol.js'
+import { Topic } from '../src/contract/schemas.js'
 
 export const TopicParams = Type.Object({ topic: Topic })
 

@@ -1,6 +1,7 @@
 /** The environment proxyer reads, as one typebox schema validated at start. */
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
+import { parseBridge, type BridgeRule } from './broker/redis/bridge.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 type LogLevel = typeof LOG_LEVELS[number]
@@ -20,21 +21,24 @@ export const ConfigSchema = Type.Object({
   HISTORY_TTL: Type.Integer({ minimum: 0, default: 600 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: 'proxyer:' }),
+  /** channel=topic,pattern*=topic: parsed into rules by loadConfig() */
   REDIS_BRIDGE: Type.String({ default: '' }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 })
 })
 
-export type Config = Static<typeof ConfigSchema>
+/** The environment as validated, with REDIS_BRIDGE parsed into its rules. */
+export type Config = Omit<Static<typeof ConfigSchema>, 'REDIS_BRIDGE'> & { REDIS_BRIDGE: BridgeRule[] }
 
 /**
  * Reads and validates the configuration; a bad value throws an error naming
  * the variable. `env` defaults to process.env (and a .env file when present).
  */
 export function loadConfig (env?: Record<string, unknown>): Config {
+  let values: Static<typeof ConfigSchema>
   try {
-    return envSchema<Config>({
+    values = envSchema<Static<typeof ConfigSchema>>({
       schema: ConfigSchema,
       data: env ?? process.env,
       dotenv: env === undefined
@@ -44,4 +48,5 @@ export function loadConfig (env?: Record<string, unknown>): Config {
     const reason = (err as Error).message.replaceAll('env/', '')
     throw new Error(`Invalid configuration: ${reason}`)
   }
+  return { ...values, REDIS_BRIDGE: parseBridge(values.REDIS_BRIDGE) }
 }

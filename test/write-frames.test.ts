@@ -1,7 +1,10 @@
 import { once } from 'node:events'
 import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
-import { writeFrames } from '../src/write-batcher.js'
+import { FrameWriter } from '../src/transport/frame-writer.js'
+
+// one writer for both tests, as one app shares it between its connections
+const { write: writeFrames } = new FrameWriter()
 
 t.test('frames gathered in the shared buffer arrive intact, also when the kernel queue is full', async (t) => {
   const server = createServer()

@@ -1,15 +1,14 @@
 /** The contract every broker implementation (embedded, Redis) fulfils for the routes. */
-
-import type { Position } from '../protocol.js'
-import type { PublishFrame } from '../publish-frame.js'
+import type { Position } from '../contract/schemas.js'
+import type { Publication } from './publication.js'
 
 /** One receiving end, usually a WebSocket connection. */
 export interface Subscriber {
   /**
-   * Receives a publish frame, serialized and framed once for all subscribers. Returns false when
-   * the subscriber is too far behind to take it and is dropped as a slow consumer.
+   * Receives a publication, made once for all subscribers. Returns false when the subscriber
+   * is too far behind to take it and is dropped as a slow consumer.
    */
-  deliver (frame: PublishFrame): boolean
+  deliver (publication: Publication): boolean
 }
 
 export interface TopicStats {
@@ -65,9 +64,18 @@ export interface TopicHistory {
   messages: HistoryEntry[]
 }
 
+export interface HistoryLimits {
+  /** Messages kept per topic; 0 keeps none. */
+  size: number
+  /** How long a message is kept. */
+  ttlMs: number
+}
+
 export interface Broker {
   /** False while the broker cannot serve (starting, shutting down, backend down). */
   readonly ready: boolean
+  /** Resolves once the broker serves, so an instance starts listening ready. */
+  connect (): Promise<void>
   /**
    * Resolves once messages published afterwards will reach the subscriber. With `since`,
    * the messages after it are delivered first, in order, with no gap or duplicate before

@@ -1,9 +1,11 @@
 /** The embedded broker: one process, topics and their history in memory, nothing else to install. */
-import type { Broker, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicStats } from './broker.js'
+import type { Broker, HistoryLimits, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicStats } from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
-import { TopicLog, toHistoryEntry, type HistoryLimits } from './topic-log.js'
-import { publishFrameHead, publishFrameTail, type Position } from '../protocol.js'
-import { PublishFrame } from '../publish-frame.js'
+import { TopicLog, toHistoryEntry } from './topic-log.js'
+import { Epochs } from './position.js'
+import { Publication } from './publication.js'
+import { publishFrameHead, publishFrameTail } from '../contract/frames.js'
+import type { Position } from '../contract/schemas.js'
 
 export interface MemoryBrokerOptions {
   /** How long a topic without subscribers keeps its figures after its last message. */
@@ -17,6 +19,7 @@ export interface MemoryBrokerOptions {
 export class MemoryBroker implements Broker {
   private readonly registry = new TopicRegistry()
   private readonly logs = new Map<string, TopicLog>()
+  private readonly epochs = new Epochs()
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
   private closed = false
@@ -30,6 +33,9 @@ export class MemoryBroker implements Broker {
     return !this.closed
   }
 
+  /** Serves at once: nothing to connect to. */
+  async connect (): Promise<void> {}
+
   /** Runs in one synchronous step, so no message can fall between the replay and the live ones. */
   async subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult> {
     const log = this.log(topic)
@@ -37,7 +43,7 @@ export class MemoryBroker implements Broker {
     this.registry.add(topic, subscriber)
     if (since === undefined) return position
     const recovered = since.epoch === log.epoch && log.holdsAfter(since.offset)
-    if (recovered) for (const entry of log.after(since.offset)) subscriber.deliver(entry.frame)
+    if (recovered) for (const entry of log.after(since.offset)) subscriber.deliver(entry.publication)
     return { ...position, recovered }
   }
 
@@ -51,9 +57,9 @@ export class MemoryBroker implements Broker {
     const log = this.log(topic)
     const offset = log.offset + 1
     const at = Date.now()
-    const frame = PublishFrame.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
-    log.append({ offset, frame, message, at })
-    const subscribers = this.registry.publish(topic, frame, at)
+    const publication = Publication.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
+    log.append({ offset, publication, message, at })
+    const subscribers = this.registry.publish(topic, publication, at)
     return { topic, subscribers, offset, epoch: log.epoch }
   }
 
@@ -85,7 +91,7 @@ export class MemoryBroker implements Broker {
   private log (topic: string): TopicLog {
     let log = this.logs.get(topic)
     if (log === undefined) {
-      log = new TopicLog(this.options.history)
+      log = new TopicLog(this.options.history, this.epochs.next())
       this.logs.set(topic, log)
     }
     return log

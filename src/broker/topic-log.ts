@@ -1,45 +1,22 @@
 /** A topic's position and its last messages, in memory: the embedded broker's history. */
-import { randomFillSync } from 'node:crypto'
-import type { HistoryEntry } from './broker.js'
-import type { PublishFrame } from '../publish-frame.js'
+import type { HistoryEntry, HistoryLimits } from './broker.js'
+import type { Publication } from './publication.js'
+import { canCatchUp } from './position.js'
 
 export interface LogEntry {
   offset: number
-  frame: PublishFrame
+  publication: Publication
   message: unknown
   at: number
 }
 
-export interface HistoryLimits {
-  /** Messages kept per topic; 0 keeps none. */
-  size: number
-  /** How long a message is kept. */
-  ttlMs: number
-}
-
-const EPOCH_BYTES = 6
-/** Random bytes for epochs, drawn in bulk: the Redis broker sends a fresh epoch with every publish, for a topic that has none. */
-const entropy = Buffer.alloc(EPOCH_BYTES * 128)
-let entropyUsed = entropy.length
-
-/** A fresh epoch tells clients that positions from before it mean nothing now. */
-export function newEpoch (): string {
-  if (entropyUsed === entropy.length) {
-    randomFillSync(entropy)
-    entropyUsed = 0
-  }
-  entropyUsed += EPOCH_BYTES
-  return entropy.toString('base64url', entropyUsed - EPOCH_BYTES, entropyUsed)
-}
-
 export class TopicLog {
-  readonly epoch = newEpoch()
   /** The last message's offset; 0 before any. */
   offset = 0
   private entries: LogEntry[] = []
   private touched = Date.now()
 
-  constructor (private readonly limits: HistoryLimits) {}
+  constructor (private readonly limits: HistoryLimits, readonly epoch: string) {}
 
   append (entry: LogEntry): void {
     this.offset = entry.offset
@@ -66,16 +43,6 @@ export class TopicLog {
   get touchedAt (): number {
     return this.touched
   }
-}
-
-/**
- * Whether a client at `since` can catch up on a topic whose last offset is `last`, when
- * the first kept message after `since` has offset `firstKept`: both brokers decide alike.
- */
-export function canCatchUp (since: number, last: number, firstKept: number | undefined): boolean {
-  if (since === last) return true
-  if (since > last) return false
-  return firstKept === since + 1
 }
 
 export function toHistoryEntry (entry: LogEntry): HistoryEntry {

@@ -1,6 +1,6 @@
 /** The subscribers and figures of each topic on this process; shared by every broker. */
 import type { Subscriber, TopicStats } from './broker.js'
-import type { PublishFrame } from '../publish-frame.js'
+import type { Publication } from './publication.js'
 
 interface TopicEntry {
   subscribers: Set<Subscriber>
@@ -39,14 +39,14 @@ export class TopicRegistry {
     return this.entries.get(topic)?.subscribers.size ?? 0
   }
 
-  /** Counts a message and hands its frame to every local subscriber of the topic; returns how many took it. */
-  publish (topic: string, frame: PublishFrame, at = Date.now()): number {
+  /** Counts a message and hands it to every local subscriber of the topic; returns how many took it. */
+  publish (topic: string, publication: Publication, at = Date.now()): number {
     const entry = this.entry(topic)
     entry.published++
     entry.lastPublishedAt = at
     let delivered = 0
     for (const subscriber of entry.subscribers) {
-      if (subscriber.deliver(frame)) delivered++
+      if (subscriber.deliver(publication)) delivered++
       else entry.slowConsumers++
     }
     entry.delivered += delivered

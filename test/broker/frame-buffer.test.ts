@@ -1,6 +1,6 @@
 import t from 'tap'
-import { FrameBuffer } from '../../src/broker/frame-buffer.js'
-import { PublishFrame } from '../../src/publish-frame.js'
+import { PublicationBuffer as FrameBuffer } from '../../src/broker/publication-buffer.js'
+import { Publication as PublishFrame } from '../../src/broker/publication.js'
 import type { Subscriber } from '../../src/broker/broker.js'
 
 function frame (offset: number): PublishFrame {

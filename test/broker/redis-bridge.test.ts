@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseBridge } from '../../src/broker/redis-bridge.js'
+import { parseBridge } from '../../src/broker/redis/bridge.js'
 
 t.test('parses channels and patterns', async (t) => {
   t.same(parseBridge('boards:zoo:visits=booked, legacy:*=legacy'), [

@@ -1,0 +1,35 @@
+/** Every Redis key and channel name proxyer uses, under REDIS_PREFIX; the Lua scripts get the same names when loaded. */
+
+/**
+ * The part of each name after the prefix. `instances`: a sorted set of the live instances, scored by
+ * last heartbeat; `instance:ID` its connections and start; `subs:ID`, `delivered:ID`, `slow:ID`: its
+ * figures per topic; `stats:TOPIC`: the topic's position and publish figures; `history:TOPIC`: a stream
+ * of its last messages (ids OFFSET-0); `topics`: topics with recent messages, scored by last message;
+ * `topic:TOPIC`: the pub/sub channel of its frames; `bridge-lease`: who relays REDIS_BRIDGE.
+ */
+export const KeyPart = {
+  instances: 'instances',
+  instance: 'instance:',
+  subs: 'subs:',
+  delivered: 'delivered:',
+  slow: 'slow:',
+  stats: 'stats:',
+  history: 'history:',
+  topics: 'topics',
+  channel: 'topic:',
+  bridgeLease: 'bridge-lease'
+} as const
+
+/** The names under one prefix. */
+export class RedisKeys {
+  constructor (readonly prefix: string) {}
+
+  get instances (): string { return this.prefix + KeyPart.instances }
+  get bridgeLease (): string { return this.prefix + KeyPart.bridgeLease }
+  get channelPrefix (): string { return this.prefix + KeyPart.channel }
+  channel (topic: string): string { return this.channelPrefix + topic }
+  instance (id: string): string { return this.prefix + KeyPart.instance + id }
+  subs (id: string): string { return this.prefix + KeyPart.subs + id }
+  delivered (id: string): string { return this.prefix + KeyPart.delivered + id }
+  slow (id: string): string { return this.prefix + KeyPart.slow + id }
+}

@@ -1,0 +1,265 @@
+/** The cluster broker: instances share topics through Redis pub/sub, and a subscriber can recover what it missed from Redis. */
+import { once } from 'node:events'
+import type { Redis } from 'ioredis'
+import {
+  BrokerUnavailableError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type Scope,
+  type SubscribeResult, type Subscriber, type TopicHistory, type TopicStats
+} from '../broker.js'
+import { TopicRegistry } from '../topic-registry.js'
+import { PublicationBuffer } from '../publication-buffer.js'
+import { Publication } from '../publication.js'
+import { canCatchUp, Epochs } from '../position.js'
+import { publishFrameHead } from '../../contract/frames.js'
+import type { Position } from '../../contract/schemas.js'
+import { defineScripts } from './scripts.js'
+import { RedisKeys } from './keys.js'
+import { ClusterFigures } from './cluster-figures.js'
+import { BridgeRelay } from './bridge-relay.js'
+import type { BridgeRule } from './bridge.js'
+import { closeRedis } from './close-redis.js'
+
+export interface RedisBrokerOptions {
+  /** For commands and publishes. */
+  commands: Redis
+  /** For SUBSCRIBE only; the broker owns it and closes it. */
+  subscriber: Redis
+  prefix: string
+  instanceId: string
+  /** An instance not heard from for this long drops out of the figures; heartbeats come 3 times as often. */
+  instanceTtlMs: number
+  topicTtlMs: number
+  history: HistoryLimits
+  bridge: BridgeRule[]
+  /** What this instance reports of itself at each heartbeat. */
+  describe: () => { connections: number }
+  log: { info (obj: object, msg: string): void, warn (obj: object, msg: string): void }
+}
+
+class UnknownTopic extends Error {}
+
+export class RedisBroker implements Broker {
+  private readonly registry = new TopicRegistry()
+  private readonly epochs = new Epochs()
+  private readonly commands: Redis
+  private readonly subscriber: Redis
+  private readonly keys: RedisKeys
+  private readonly figures: ClusterFigures
+  private readonly bridge: BridgeRelay
+  private readonly heartbeat: NodeJS.Timeout
+  /** SUBSCRIBE commands on their way, so a recovery can wait until its topic's channel is live. */
+  private readonly channelsPending = new Map<string, Promise<void>>()
+  private closed = false
+
+  constructor (private readonly options: RedisBrokerOptions) {
+    const { commands, subscriber, instanceId, instanceTtlMs, log } = options
+    this.commands = commands
+    this.subscriber = subscriber
+    this.keys = new RedisKeys(options.prefix)
+    defineScripts(commands)
+    this.figures = new ClusterFigures({ ...options, keys: this.keys, registry: this.registry })
+    this.bridge = new BridgeRelay({
+      rules: options.bridge,
+      commands,
+      subscriber,
+      leaseKey: this.keys.bridgeLease,
+      instanceId,
+      leaseTtlMs: instanceTtlMs,
+      publish: (topic, message) => this.publish(topic, message),
+      log
+    })
+
+    subscriber.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.receive(channel.toString(), frame))
+    subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => this.bridge.relay(pattern.toString(), message))
+    subscriber.on('ready', () => { this.resubscribe().catch((err) => log.warn({ err }, 'resubscribing failed')) })
+    commands.on('ready', () => { this.figures.schedule() })
+    // ioredis reconnects by itself; an outage is logged once per connection, not at every retry
+    for (const [name, client] of [['commands', commands], ['subscriber', subscriber]] as const) {
+      let down = false
+      client.on('error', (err) => {
+        if (!down) log.warn({ err, connection: name }, 'Redis connection lost; retrying')
+        down = true
+      })
+      client.on('ready', () => { down = false })
+    }
+
+    this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(instanceTtlMs / 3)))
+    this.heartbeat.unref()
+    this.beat()
+  }
+
+  /** Resolves once both connections serve, so an instance starts listening ready. */
+  async connect (): Promise<void> {
+    if (this.subscriber.status !== 'ready') await once(this.subscriber, 'ready')
+  }
+
+  get ready (): boolean {
+    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready'
+  }
+
+  async subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult> {
+    if (since !== undefined) return this.recover(topic, subscriber, since)
+    await this.attach(topic, subscriber)
+    if (!this.ready) return { offset: 0, epoch: '' }
+    const [epoch, offset] = await this.readHistory(topic, 0, 0, true)
+    return { offset, epoch }
+  }
+
+  /**
+   * Live publications are held back while the history is read, then the history after `since`
+   * and the held publications go out in offset order, each once, before the subscriber goes live.
+   */
+  private async recover (topic: string, subscriber: Subscriber, since: Position): Promise<SubscribeResult> {
+    if (!this.ready) throw new BrokerUnavailableError('Redis is not connected, so the history cannot be read')
+    const held = new PublicationBuffer()
+    await this.attach(topic, held)
+    let epoch: string, offset: number, entries: Array<{ offset: number, frame: string }>
+    try {
+      [epoch, offset, entries] = await this.readHistory(topic, since.offset, this.options.history.size, true)
+      // the history came on the command connection; live messages up to its offset may still be
+      // on their way on the subscriber connection: a PING there returns after every one of them
+      await this.subscriber.ping()
+    } catch (err) {
+      this.registry.remove(topic, held)
+      throw err
+    }
+    const recovered = epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)
+    let last = offset
+    if (recovered) {
+      for (const entry of entries) subscriber.deliver(Publication.fromText(entry.frame))
+      last = entries.at(-1)?.offset ?? since.offset
+    }
+    held.flushAfter(last, subscriber)
+    this.registry.replace(topic, held, subscriber)
+    return { offset, epoch, recovered }
+  }
+
+  private async attach (topic: string, subscriber: Subscriber): Promise<void> {
+    const first = this.registry.add(topic, subscriber)
+    // counted in the cluster figures before the client hears it is subscribed
+    const counted = this.figures.schedule()
+    // while Redis is away the subscription waits locally; resubscribe() sends it on reconnect
+    if (first && this.subscriber.status === 'ready') {
+      const channel = this.subscriber.subscribe(this.keys.channel(topic)).then(() => {},
+        /* c8 ignore next 3: a SUBSCRIBE lost with its connection; resubscribe() sends it again on reconnect */
+        (err) => {
+          this.options.log.warn({ err, topic }, 'subscribing failed; retried when Redis reconnects')
+        }).finally(() => this.channelsPending.delete(topic))
+      this.channelsPending.set(topic, channel)
+    }
+    await this.channelsPending.get(topic)
+    await counted
+  }
+
+  async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
+    this.registry.remove(topic, subscriber)
+    this.figures.schedule()
+    if (this.registry.subscriberCount(topic) === 0 && this.subscriber.status === 'ready') {
+      // never fails (see Broker): a channel left subscribed only brings messages receive() drops
+      await this.subscriber.unsubscribe(this.keys.channel(topic)).catch(() => {})
+    }
+  }
+
+  /** publish.lua assigns the position, keeps and publishes the frame completed with it. */
+  async publish (topic: string, message: unknown): Promise<PublishResult> {
+    if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
+    const { prefix, topicTtlMs, instanceTtlMs, history } = this.options
+    const now = Date.now()
+    this.holdCommands()
+    try {
+      const [subscribers, offset, epoch] = await this.commands.proxyerPublish(
+        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs
+      )
+      return { topic, subscribers, offset, epoch }
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+  }
+
+  /**
+   * Sends the commands of this turn to Redis in one write, which it runs in one go: its pub/sub
+   * messages then reach every instance in one read each, and each subscriber gets them in one write.
+   */
+  private holdCommands (): void {
+    const stream = this.commands.stream
+    if (stream.writableCorked > 0) return
+    stream.cork()
+    setImmediate(() => stream.uncork())
+  }
+
+  async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {
+    try {
+      const [epoch, offset, entries] = await this.readHistory(topic, since ?? 0, limit, false)
+      const messages = entries.map((entry) => ({
+        offset: entry.offset,
+        message: (JSON.parse(entry.frame) as { message: unknown }).message,
+        publishedAt: new Date(entry.at).toISOString()
+      }))
+      return { topic, epoch, offset, messages }
+    } catch (err) {
+      if (err instanceof UnknownTopic) return undefined
+      throw err
+    }
+  }
+
+  /** The topic's position and its unexpired kept messages after `since` (history.lua). */
+  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
+    const { prefix, topicTtlMs, history } = this.options
+    let raw
+    try {
+      raw = await this.commands.proxyerHistory(prefix, topic, this.epochs.next(), since, limit, topicTtlMs, subscribing ? 1 : 0)
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+    if (raw === null) throw new UnknownTopic()
+    const oldest = Date.now() - history.ttlMs
+    const entries = raw[2].map(([offset, frame, at]) => ({ offset: Number(offset), frame, at: Number(at) })).filter((entry) => entry.at >= oldest)
+    return [raw[0], Number(raw[1]), entries]
+  }
+
+  async topics (scope: Scope = 'cluster'): Promise<TopicStats[]> {
+    if (scope === 'local') return this.registry.allStats()
+    return this.figures.topics('')
+  }
+
+  async topic (topic: string, scope: Scope = 'cluster'): Promise<TopicStats | undefined> {
+    if (scope === 'local') return this.registry.stats(topic)
+    return (await this.figures.topics(topic))[0]
+  }
+
+  async instances (): Promise<InstanceInfo[]> {
+    return this.figures.instances()
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    clearInterval(this.heartbeat)
+    await this.figures.leave()
+    await closeRedis(this.subscriber)
+  }
+
+  /** A frame on a topic's channel, handed to the topic's local subscribers; other channels are the bridge's. */
+  private receive (channel: string, frame: Buffer): void {
+    if (!channel.startsWith(this.keys.channelPrefix)) {
+      this.bridge.relay(channel, frame)
+      return
+    }
+    const topic = channel.slice(this.keys.channelPrefix.length)
+    // the last local subscriber may have left while the message was on its way
+    if (this.registry.subscriberCount(topic) === 0) return
+    this.registry.publish(topic, new Publication(frame))
+  }
+
+  private async resubscribe (): Promise<void> {
+    const channels = this.registry.subscribedTopics().map((topic) => this.keys.channel(topic))
+    if (channels.length > 0) await this.subscriber.subscribe(...channels)
+    await this.bridge.restart()
+    this.options.log.info({ topics: channels.length }, 'subscribed to Redis')
+  }
+
+  private beat (): void {
+    this.registry.sweep(this.options.topicTtlMs)
+    if (this.commands.status !== 'ready') return
+    this.figures.write()
+    this.bridge.renew().catch((err) => this.options.log.warn({ err }, 'renewing the bridge lease failed'))
+  }
+}

@@ -1,0 +1,24 @@
+/** The text of the frames the server sends, as the schemas in schemas.ts describe them. */
+import type { ErrorCode } from './codes.js'
+import type { RequestIdValue } from './schemas.js'
+
+export function errorFrame (code: ErrorCode, error: string, id?: RequestIdValue): string {
+  return JSON.stringify(id === undefined ? { action: 'error', code, error } : { action: 'error', code, error, id })
+}
+
+export function replyFrame (action: 'subscribed' | 'unsubscribed' | 'published' | 'pong', id: RequestIdValue | undefined, fields: Record<string, unknown>): string {
+  return JSON.stringify({ action, id, ...fields })
+}
+
+/**
+ * The publish frame every subscriber receives, built once per publish. Its head is built
+ * apart so that Redis can append the position it assigns (publish.lua, given the tail's
+ * pieces from publishFrameTail() when the script is loaded).
+ */
+export function publishFrameHead (topic: string, message: unknown): string {
+  return `{"action":"publish","topic":${JSON.stringify(topic)},"message":${JSON.stringify(message)}`
+}
+
+export function publishFrameTail (offset: number, epoch: string): string {
+  return `,"offset":${offset},"epoch":${JSON.stringify(epoch)}}`
+}

@@ -1,0 +1,98 @@
+/** The wire contract of /message as typebox schemas: every request a client sends and every frame the server sends. */
+import { Type, type Static } from '@sinclair/typebox'
+import { ErrorCode, TOPIC_PATTERN, TOPIC_RULE } from './codes.js'
+
+export const Topic = Type.String({ pattern: TOPIC_PATTERN, description: TOPIC_RULE })
+
+const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()])
+export type RequestIdValue = Static<typeof RequestId>
+
+/** Where a client left a topic: the last offset it received, in the topic's epoch. */
+export const Position = Type.Object({
+  offset: Type.Integer({ minimum: 0 }),
+  epoch: Type.String({ maxLength: 64 })
+})
+export type Position = Static<typeof Position>
+
+// requests: the topic is checked apart, so that its error names the rule (invalid_topic)
+export const SubscribeRequest = Type.Object({
+  action: Type.Literal('subscribe'),
+  topic: Type.String(),
+  since: Type.Optional(Position),
+  id: Type.Optional(RequestId)
+})
+export const UnsubscribeRequest = Type.Object({
+  action: Type.Literal('unsubscribe'),
+  topic: Type.String(),
+  id: Type.Optional(RequestId)
+})
+export const PublishRequest = Type.Object({
+  action: Type.Literal('publish'),
+  topic: Type.String(),
+  message: Type.Unknown(),
+  id: Type.Optional(RequestId)
+})
+export const PingRequest = Type.Object({
+  action: Type.Literal('ping'),
+  id: Type.Optional(RequestId)
+})
+
+export type SubscribeRequest = Static<typeof SubscribeRequest>
+export type UnsubscribeRequest = Static<typeof UnsubscribeRequest>
+export type PublishRequest = Static<typeof PublishRequest>
+export type PingRequest = Static<typeof PingRequest>
+export type ClientRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | PingRequest
+
+/** Each action's request schema, by action. */
+export const Requests = {
+  subscribe: SubscribeRequest,
+  unsubscribe: UnsubscribeRequest,
+  publish: PublishRequest,
+  ping: PingRequest
+} as const
+export type Action = keyof typeof Requests
+
+// frames the server sends
+
+/** A message on a subscribed topic, with its position. */
+export const PublishFrame = Type.Object({
+  action: Type.Literal('publish'),
+  topic: Topic,
+  message: Type.Unknown(),
+  offset: Type.Integer({ minimum: 1 }),
+  epoch: Type.String()
+})
+export const SubscribedFrame = Type.Object({
+  action: Type.Literal('subscribed'),
+  id: Type.Optional(RequestId),
+  topic: Topic,
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  epoch: Type.Optional(Type.String()),
+  /** Only when subscribing from a position: whether every missed message was replayed. */
+  recovered: Type.Optional(Type.Boolean())
+})
+export const UnsubscribedFrame = Type.Object({
+  action: Type.Literal('unsubscribed'),
+  id: Type.Optional(RequestId),
+  topic: Topic
+})
+export const PublishedFrame = Type.Object({
+  action: Type.Literal('published'),
+  id: Type.Optional(RequestId),
+  topic: Topic,
+  subscribers: Type.Integer({ minimum: 0 }),
+  offset: Type.Integer({ minimum: 1 }),
+  epoch: Type.String()
+})
+export const PongFrame = Type.Object({
+  action: Type.Literal('pong'),
+  id: Type.Optional(RequestId)
+})
+export const ErrorFrame = Type.Object({
+  action: Type.Literal('error'),
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: Object.values(ErrorCode) }),
+  error: Type.String(),
+  id: Type.Optional(RequestId)
+})
+export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
+  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof ErrorFrame>
