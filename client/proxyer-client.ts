@@ -1,4 +1,8 @@
 /** proxyer's client SDK: one WebSocket to /message that reconnects, resumes every topic where it left off, and settles requests as promises. */
+// the wire contract's dependency-free part; a browser loads it beside /client.js (routes/client.ts)
+import { ErrorCode } from '../src/contract/codes.js'
+
+export { CloseCode, ErrorCode, isValidTopic, TOPIC_RULE } from '../src/contract/codes.js'
 
 /** Where a client stands in a topic: the last offset it received, in the topic's epoch. */
 export interface Position {
@@ -142,7 +146,7 @@ type Request =
   | { kind: 'publish', topic: string, settle: Settler<PublishResult>, frame: string, sent: boolean }
 
 /** Server error codes after which a subscribe is sent again later rather than given up. */
-const RETRYABLE = new Set(['unavailable', 'rate_limited', 'internal_error'])
+const RETRYABLE = new Set<string>([ErrorCode.unavailable, ErrorCode.rateLimited, ErrorCode.internal])
 const OPEN = 1
 
 /**

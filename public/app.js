@@ -1,12 +1,11 @@
 // The live board's script: subscriptions, publishing and live messages through the proxyer client SDK (/client.js), plus the topics table.
-import { ProxyerClient } from '/client.js'
+import { isValidTopic, ProxyerClient, TOPIC_RULE as RULE } from '/client.js'
 import { el, showFeedback } from './dom.js'
 import { MessageList } from './message-list.js'
 import { startTopicsTable } from './topics-table.js'
 
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/message`
-const TOPIC = /^[A-Za-z0-9_.:-]{1,128}$/
-const TOPIC_RULE = 'A topic is 1 to 128 letters, digits and _ - . :'
+const TOPIC_RULE = `A topic is ${RULE}`
 /** How many of a topic's last messages a reset reloads. */
 const HISTORY_LIMIT = 50
 const STATUS_TEXT = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected' }
@@ -134,7 +133,7 @@ function renderSubscriptions () {
 ui.subscribeForm.addEventListener('submit', (event) => {
   event.preventDefault()
   const topic = ui.topicInput.value.trim()
-  if (TOPIC.test(topic)) subscribe(topic)
+  if (isValidTopic(topic)) subscribe(topic)
   else showFeedback(ui.subscribeFeedback, TOPIC_RULE, 'error')
 })
 
@@ -144,7 +143,7 @@ ui.publishForm.addEventListener('submit', async (event) => {
   event.preventDefault()
   const topic = ui.publishTopic.value.trim()
   const text = ui.publishMessage.value
-  if (!TOPIC.test(topic)) {
+  if (!isValidTopic(topic)) {
     showFeedback(ui.publishResult, TOPIC_RULE, 'error')
     return
   }
