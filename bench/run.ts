@@ -1,5 +1,5 @@
 /**
- * The benchmark suite (issue 5): starts each server pinned to one core and a load generator pinned
+ * The benchmark suite: starts each server pinned to one core and a load generator pinned
  * to the other, runs the chosen scenarios on proxyer and its baselines, prints the tables and writes
  * bench/results/latest.json. `npm run bench -- --help` for the options.
  */

@@ -101,6 +101,7 @@ export async function openAll<T> (count: number, open: (index: number) => Promis
   const expired = new Promise<never>((resolve, reject) => {
     timeout.addEventListener('abort', () => reject(new Error(`opened only ${opened} of ${count} connections in ${timeoutMs / 1000} s`)))
   })
+  // raced below while the workers run; once they are done nobody awaits it, and its late rejection must not crash the run
   expired.catch(() => {})
   const worker = async (): Promise<void> => {
     while (next < count) {
