@@ -1,3 +1,4 @@
+/** The buffer that holds live frames while a recovery replays history: it hands over only those past the replay. */
 import t from 'tap'
 import { FrameBuffer } from '../../src/broker/frame-buffer.js'
 import { PublishFrame } from '../../src/publish-frame.js'

@@ -1,3 +1,4 @@
+/** The embedded broker on its own: delivery, figures, slow consumers and forgetting idle topics. */
 import t from 'tap'
 import { MemoryBroker } from '../../src/broker/memory-broker.js'
 import type { Subscriber } from '../../src/broker/broker.js'

@@ -1,3 +1,4 @@
+/** Redis misbehaving: refusing writes, a bridge lease taken away, and going down while figures are asked for. */
 import t from 'tap'
 import { eventually, getJson, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'

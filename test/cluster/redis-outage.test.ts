@@ -1,3 +1,4 @@
+/** Redis killed and restarted under two instances: 503s while it is down, delivery resumed once it is back. */
 import { once } from 'node:events'
 import t from 'tap'
 import { eventually, getJson, settle, startApp, TestClient } from '../helper.js'

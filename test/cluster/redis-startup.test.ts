@@ -1,3 +1,4 @@
+/** Starting before Redis answers: the instance waits for it, or gives up in time saying which Redis and why. */
 import { createServer, type Socket } from 'node:net'
 import t from 'tap'
 import { settle, startApp, TestClient } from '../helper.js'

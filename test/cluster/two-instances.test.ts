@@ -1,3 +1,4 @@
+/** Two instances sharing a Redis: delivery across them, order, cluster figures, channels and the bridge. */
 import t, { type Test } from 'tap'
 import { eventually, getJson, type RunningApp, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'

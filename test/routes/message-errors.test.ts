@@ -1,3 +1,4 @@
+/** Bad WebSocket requests: each gets its error frame or close code, and nothing else changes. */
 import t from 'tap'
 import { settle, startApp, TestClient, getJson } from '../helper.js'
 

@@ -1,3 +1,4 @@
+/** The WebSocket endpoint /message: the protocol, replies, ordering, heartbeats, draining and what a closed socket leaves. */
 import type { Socket } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'

@@ -1,3 +1,4 @@
+/** POST /publish/:topic: text and JSON bodies reach subscribers; bad ones get a clear error and deliver nothing. */
 import t from 'tap'
 import { settle, startApp, TestClient, getJson } from '../helper.js'
 

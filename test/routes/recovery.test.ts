@@ -1,3 +1,4 @@
+/** Recovery with since: offsets, epochs, history limits and GET /topics/:topic/history, embedded and through Redis. */
 import t, { type Test } from 'tap'
 import { getJson, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'

@@ -1,3 +1,4 @@
+/** A subscriber that stops reading is cut with 4008 and counted, alone and in a cluster; a reading one never is. */
 import t, { type Test } from 'tap'
 import type { Socket } from 'node:net'
 import { eventually, getJson, startApp, TestClient, type RunningApp } from '../helper.js'
