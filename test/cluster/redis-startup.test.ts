@@ -1,7 +1,7 @@
 /** Starting before Redis answers: the instance waits for it, or gives up in time saying which Redis and why. */
 import { createServer, type Socket } from 'node:net'
 import t from 'tap'
-import { settle, startApp, TestClient } from '../helper.js'
+import { postText, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 t.test('an instance started before Redis waits for it, then serves', async (t) => {
@@ -17,7 +17,7 @@ t.test('an instance started before Redis waits for it, then serves', async (t) =
   t.equal((await fetch(`${url}/ready`)).status, 200, 'ready once Redis answers')
   const subscriber = await TestClient.connect(t, wsUrl)
   await subscriber.request({ action: 'subscribe', topic: 'booked' })
-  const response = await fetch(`${url}/publish/booked`, { method: 'POST', body: 'late', headers: { 'content-type': 'text/plain' } })
+  const response = await postText(url, 'booked', 'late')
   t.equal(response.status, 200)
   t.match(await subscriber.waitFor((f) => f.action === 'publish'), { topic: 'booked', message: 'late' }, 'publishes go through Redis')
 })
