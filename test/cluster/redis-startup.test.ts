@@ -10,7 +10,7 @@ t.test('an instance started before Redis waits for it, then serves', async (t) =
   const starting = startApp(t, { REDIS_URL: redis.url, REDIS_CONNECT_TIMEOUT_MS: 10_000 })
   starting.then(() => { state = 'started' }, (err) => { state = `failed: ${(err as Error).message}` })
   // a fixed pause: what is checked is that nothing happens for a while (no start, no failure), and
-  // ioredis retries 7 times in 700 ms (50 ms more each time), so the start has met the missing Redis
+  // the instance tries again 100, 300 and 600 ms after its first try, so it has met the missing Redis four times
   await settle(700)
   t.equal(state, 'waiting', 'no Redis yet: the start waits')
 
