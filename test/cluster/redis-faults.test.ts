@@ -4,9 +4,6 @@ import t from 'tap'
 import { eventually, getJson, postText, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-// three Redis servers and a lease that must expire (1.5 s): several seconds, more on a loaded machine
-t.setTimeout(120_000)
-
 /** How many commands Redis has refused for want of memory since it started. */
 async function oomErrors (redis: Redis): Promise<number> {
   return Number(/errorstat_OOM:count=(\d+)/.exec(await redis.info('errorstats'))?.[1] ?? 0)

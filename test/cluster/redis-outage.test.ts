@@ -4,9 +4,6 @@ import t from 'tap'
 import { eventually, getJson, postText, startApp, TestClient, waitForStatus } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-// a Redis killed and restarted under two instances: the reconnects take seconds, more on a loaded machine
-t.setTimeout(120_000)
-
 t.test('Redis killed and restarted: instances stay up, refuse publishes with 503, then resume by themselves', async (t) => {
   const redis = await RedisServer.start(t)
   const env = { REDIS_URL: redis.url, INSTANCE_TTL_MS: 1500 }

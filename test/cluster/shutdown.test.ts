@@ -5,9 +5,6 @@ import { eventually, getJson, postText, TestClient } from '../helper.js'
 import { InstanceProcess, type InstanceExit } from '../instance-process.js'
 import { RedisServer } from '../redis-server.js'
 
-// four instance processes, their shutdowns (up to 3 s each) and a 3-instance-TTL wait: 20 s idle, past 30 s on a loaded 2-core machine
-t.setTimeout(120_000)
-
 const SHUTDOWN_TIMEOUT_MS = 3000
 const INSTANCE_TTL_MS = 1500
 

@@ -9,9 +9,6 @@ import { eventually, getJson, postText, TestClient } from '../helper.js'
 import { InstanceProcess, parentDeathSignal } from '../instance-process.js'
 import { freePort, RedisServer } from '../redis-server.js'
 
-// two instance processes, nginx and Redis to start: about 10 s idle, several times that on a loaded machine
-t.setTimeout(120_000)
-
 const NGINX = '/usr/sbin/nginx'
 
 /** deploy/nginx.conf as committed, with the instances' and its own address put on loopback ports. */

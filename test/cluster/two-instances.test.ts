@@ -3,9 +3,6 @@ import t, { type Test } from 'tap'
 import { eventually, getJson, postText, type RunningApp, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-// five Redis servers and ten instances: several seconds, more on a loaded machine
-t.setTimeout(120_000)
-
 const BOOKING = '1673254205340:2199:32925:en00030'
 
 async function cluster (t: Test, redis: RedisServer, env: Record<string, string | number> = {}): Promise<[RunningApp, RunningApp]> {

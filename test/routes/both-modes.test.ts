@@ -3,9 +3,6 @@ import t, { type Test } from 'tap'
 import { getJson, postText, publish, type RunningApp, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-// ten cases, half of them with a Redis server of their own
-t.setTimeout(120_000)
-
 const BOOKING = '1673254205340:2199:32925:en00030'
 
 interface Mode {

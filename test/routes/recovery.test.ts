@@ -3,9 +3,6 @@ import t, { type Test } from 'tap'
 import { eventually, getJson, publish, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-// 16 cases, half of them with a Redis server of their own: past 30 s on a loaded 2-core machine
-t.setTimeout(120_000)
-
 type Env = Record<string, string | number>
 
 /** Each case runs on the embedded broker and on Redis, which must behave alike. */

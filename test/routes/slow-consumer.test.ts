@@ -3,9 +3,6 @@ import t, { type Test } from 'tap'
 import { eventually, getJson, publish, startApp, TestClient, type RunningApp } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-// 200 messages of 100 KB through a stalled socket, twice
-t.setTimeout(120_000)
-
 const LIMITS = { MAX_QUEUED_BYTES: 64 * 1024, MAX_MESSAGE_BYTES: 128 * 1024 }
 
 /** The stalled subscriber is on `stalledOn`; the reader and the publishes are on `servedBy`. */
