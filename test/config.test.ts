@@ -1,3 +1,4 @@
+/** Reading the configuration from the environment: defaults, numbers, and errors that name the variable. */
 import t from 'tap'
 import { loadConfig } from '../src/config.js'
 

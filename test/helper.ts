@@ -1,10 +1,12 @@
-/** Starts the real app on a free port for a test and closes it when the test ends. */
+/** What the tests share: the real app on a free port, a recording WebSocket client, and waits on events and figures. */
+import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 
-interface Teardown {
+/** The part of a tap test the helpers need: somewhere to register what must be closed when it ends. */
+export interface Teardown {
   teardown (fn: () => unknown): void
 }
 
@@ -75,6 +77,29 @@ export class TestClient {
     }
   }
 
+  /**
+   * Resolves once the server has answered a ping sent now. Requests are answered in order, and the
+   * deliveries the server has handed this connection go out before later replies, so every frame
+   * the server had for this socket before the ping has arrived once this resolves.
+   */
+  async sync (): Promise<void> {
+    await this.request({ action: 'ping' })
+  }
+
+  /** Stops reading from the TCP socket, as a frozen or slow client does: the server's writes pile up. */
+  stopReading (): void {
+    this.tcp.pause()
+  }
+
+  resumeReading (): void {
+    this.tcp.resume()
+  }
+
+  /** The TCP socket under the WebSocket, for tests that act below the protocol. */
+  get tcp (): Socket {
+    return (this.socket as unknown as { _socket: Socket })._socket
+  }
+
   /** Resolves with the close code and reason once the server closes the socket. */
   async closed (): Promise<{ code: number, reason: string }> {
     return new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })))
@@ -91,7 +116,7 @@ export class TestClient {
   }
 }
 
-/** Lets in-flight frames arrive, for tests that check something did not happen. */
+/** A fixed pause: only where nothing can be awaited (the caller says why) and as the poll interval of eventually(). */
 export async function settle (ms = 100): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
 }
@@ -102,10 +127,33 @@ export async function getJson (url: string): Promise<any> {
 }
 
 /** Polls until `check` holds, for figures that settle asynchronously (cluster heartbeats, reconnects). */
-export async function eventually (check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
     await settle(50)
   }
+}
+
+/** Polls `url` until it answers `status` (a server going down or coming back). */
+export async function waitForStatus (url: string, status: number, timeoutMs = 10_000): Promise<void> {
+  await eventually(async () => status === await fetch(url).then(async (res) => { await res.arrayBuffer(); return res.status }, () => 0),
+    `${url} answers ${status}`, timeoutMs)
+}
+
+/** POSTs `message` as JSON to /publish/:topic and resolves with the reply; throws on any status but 200. */
+export async function publish (url: string, topic: string, message: unknown): Promise<any> {
+  const response = await postText(url, topic, JSON.stringify({ message }), 'application/json')
+  if (!response.ok) throw new Error(`POST /publish/${topic} answered ${response.status}: ${await response.text()}`)
+  return response.json()
+}
+
+/** POSTs a raw body to /publish/:topic and resolves with the response, whatever its status, for tests of refusals. */
+export async function postText (url: string, topic: string, body: string, contentType = 'text/plain'): Promise<Response> {
+  return fetch(`${url}/publish/${topic}`, { method: 'POST', body, headers: { 'content-type': contentType } })
+}
+
+/** Closes every WebSocket connection from the server side with 1001, as a restart or a proxy cutting its sockets would. */
+export function cutSockets (app: FastifyInstance): void {
+  for (const connection of app.connections.open) connection.close(1001, 'test')
 }

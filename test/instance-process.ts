@@ -6,10 +6,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { projectRoot } from '../src/project-root.js'
 import { freePort } from './redis-server.js'
-
-interface Teardown {
-  teardown (fn: () => unknown): void
-}
+import type { Teardown } from './helper.js'
 
 export interface InstanceExit {
   code: number | null

@@ -2,10 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
-
-interface Teardown {
-  teardown (fn: () => unknown): void
-}
+import type { Teardown } from './helper.js'
 
 export async function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {

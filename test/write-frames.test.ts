@@ -1,3 +1,4 @@
+/** writeFrames() and its shared buffer: bytes arrive intact and in order even when a socket backs up. */
 import { once } from 'node:events'
 import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'

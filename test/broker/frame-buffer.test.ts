@@ -1,3 +1,4 @@
+/** The buffer that holds live frames while a recovery replays history: it hands over only those past the replay. */
 import t from 'tap'
 import { PublicationBuffer as FrameBuffer } from '../../src/broker/publication-buffer.js'
 import { Publication as PublishFrame } from '../../src/broker/publication.js'

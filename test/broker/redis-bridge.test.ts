@@ -1,3 +1,4 @@
+/** Parsing REDIS_BRIDGE: channels and patterns mapped to topics, and bad entries named. */
 import t from 'tap'
 import { parseBridge } from '../../src/broker/redis/bridge.js'
 

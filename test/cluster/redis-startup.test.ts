@@ -1,6 +1,7 @@
+/** Starting before Redis answers: the instance waits for it, or gives up in time saying which Redis and why. */
 import { createServer, type Socket } from 'node:net'
 import t from 'tap'
-import { settle, startApp, TestClient } from '../helper.js'
+import { postText, settle, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 t.test('an instance started before Redis waits for it, then serves', async (t) => {
@@ -8,6 +9,8 @@ t.test('an instance started before Redis waits for it, then serves', async (t) =
   let state = 'waiting'
   const starting = startApp(t, { REDIS_URL: redis.url, REDIS_CONNECT_TIMEOUT_MS: 10_000 })
   starting.then(() => { state = 'started' }, (err) => { state = `failed: ${(err as Error).message}` })
+  // a fixed pause: what is checked is that nothing happens for a while (no start, no failure), and
+  // the instance tries again 100, 300 and 600 ms after its first try, so it has met the missing Redis four times
   await settle(700)
   t.equal(state, 'waiting', 'no Redis yet: the start waits')
 
@@ -16,7 +19,7 @@ t.test('an instance started before Redis waits for it, then serves', async (t) =
   t.equal((await fetch(`${url}/ready`)).status, 200, 'ready once Redis answers')
   const subscriber = await TestClient.connect(t, wsUrl)
   await subscriber.request({ action: 'subscribe', topic: 'booked' })
-  const response = await fetch(`${url}/publish/booked`, { method: 'POST', body: 'late', headers: { 'content-type': 'text/plain' } })
+  const response = await postText(url, 'booked', 'late')
   t.equal(response.status, 200)
   t.match(await subscriber.waitFor((f) => f.action === 'publish'), { topic: 'booked', message: 'late' }, 'publishes go through Redis')
 })

@@ -1,7 +1,7 @@
 /** How an instance process ends: gracefully on SIGTERM, and dropping out of the cluster after a SIGKILL. */
 import t from 'tap'
 import WebSocket from 'ws'
-import { eventually, getJson, TestClient } from '../helper.js'
+import { eventually, getJson, postText, TestClient } from '../helper.js'
 import { InstanceProcess, type InstanceExit } from '../instance-process.js'
 import { RedisServer } from '../redis-server.js'
 
@@ -36,7 +36,7 @@ for (const mode of ['embedded', 'redis'] as const) {
     for (const client of [...clients, mute]) await client.request({ action: 'subscribe', topic: 'booked' })
     t.equal(await readiness(instance.url), 200, 'ready before the signal')
     // it reads nothing more, so it never sees the close frame nor answers it: the server waits for it a while
-    ;(mute.socket as any)._socket.pause()
+    mute.stopReading()
     const closes = clients.map(async (client) => client.closed())
 
     const signalledAt = Date.now()
@@ -87,7 +87,7 @@ t.test('SIGKILL: the survivor drops the killed instance and its subscribers with
   t.match((await getJson(`${survivor.url}/cluster`)).instances, [{ id: 'a', self: true, connections: 1 }], 'the survivor lists only itself')
   t.match(await getJson(`${survivor.url}/topics/booked`), { topic: 'booked', subscribers: 1 }, 'and one subscriber')
 
-  const res = await fetch(`${survivor.url}/publish/booked`, { method: 'POST', body: 'after the crash', headers: { 'content-type': 'text/plain' } })
+  const res = await postText(survivor.url, 'booked', 'after the crash')
   t.match(await res.json(), { topic: 'booked', subscribers: 1 }, 'a publish counts only the live subscriber')
   await onSurvivor.waitFor((f) => f.message === 'after the crash')
 })
@@ -99,7 +99,7 @@ t.test('SIGTERM: a WebSocket upgrade arriving while the server drains is refused
   const mute = await TestClient.connect(t, instance.wsUrl)
   await mute.request({ action: 'subscribe', topic: 'booked' })
   // holds the server in its drain, waiting for a close handshake that never comes, for half SHUTDOWN_TIMEOUT_MS
-  ;(mute.socket as any)._socket.pause()
+  mute.stopReading()
   const watcher = await TestClient.connect(t, instance.wsUrl)
   const watcherClosed = watcher.closed()
 

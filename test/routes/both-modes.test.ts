@@ -1,6 +1,6 @@
 /** The socket scenarios every user meets, run from one table of cases in embedded and in Redis mode alike. */
 import t, { type Test } from 'tap'
-import { getJson, type RunningApp, startApp, TestClient } from '../helper.js'
+import { getJson, postText, publish, type RunningApp, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
@@ -30,7 +30,7 @@ const scenarios: Scenario[] = [
   {
     name: 'publish, then a plain subscribe to the topic that now has history',
     run: async (t, { url, wsUrl }) => {
-      const posted = await fetch(`${url}/publish/booked`, { method: 'POST', body: BOOKING, headers: { 'content-type': 'text/plain' } })
+      const posted = await postText(url, 'booked', BOOKING)
       t.equal(posted.status, 200)
       const client = await TestClient.connect(t, wsUrl)
       t.match(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'subscribed', topic: 'booked', offset: 1, epoch: String },
@@ -47,7 +47,7 @@ const scenarios: Scenario[] = [
       const publisher = await TestClient.connect(t, wsUrl)
       await subscriber.request({ action: 'subscribe', topic: 'booked' })
       t.match(await publisher.request({ action: 'publish', topic: 'booked', message: BOOKING }), { action: 'published', subscribers: 1, offset: 1 })
-      await fetch(`${url}/publish/booked`, { method: 'POST', body: JSON.stringify({ message: { by: 'http' } }), headers: { 'content-type': 'application/json' } })
+      await publish(url, 'booked', { by: 'http' })
       await subscriber.waitFor((f) => f.message?.by === 'http')
       t.same(subscriber.deliveries, [
         { action: 'publish', topic: 'booked', message: BOOKING },

@@ -1,3 +1,4 @@
+/** GET /cluster on the embedded broker. */
 import t from 'tap'
 import { getJson, startApp, TestClient } from '../helper.js'
 

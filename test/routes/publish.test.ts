@@ -1,5 +1,6 @@
+/** POST /publish/:topic: text and JSON bodies reach subscribers; bad ones get a clear error and deliver nothing. */
 import t from 'tap'
-import { settle, startApp, TestClient, getJson } from '../helper.js'
+import { startApp, TestClient, getJson } from '../helper.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
 
@@ -53,7 +54,7 @@ t.test('bad HTTP publishes get a clear error and deliver nothing', async (t) => 
     const body = await response.json()
     t.match(body, { statusCode: status, error: String, message }, `${name}: Fastify's error shape, saying why`)
   }
-  await settle()
+  await client.sync()
   t.same(client.deliveries, [], 'nothing was delivered')
   const stats = await getJson(`${url}/topics/booked`)
   t.equal(stats.published, 0, 'nothing was counted as published')

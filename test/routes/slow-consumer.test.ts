@@ -1,6 +1,6 @@
+/** A subscriber that stops reading is cut with 4008 and counted, alone and in a cluster; a reading one never is. */
 import t, { type Test } from 'tap'
-import type { Socket } from 'node:net'
-import { eventually, getJson, startApp, TestClient, type RunningApp } from '../helper.js'
+import { eventually, getJson, publish, startApp, TestClient, type RunningApp } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 const LIMITS = { MAX_QUEUED_BYTES: 64 * 1024, MAX_MESSAGE_BYTES: 128 * 1024 }
@@ -13,17 +13,17 @@ async function cutOff (t: Test, stalledOn: RunningApp, servedBy: RunningApp): Pr
   await stalled.request({ action: 'subscribe', topic: 'booked' })
   const closed = stalled.closed()
   // stop reading: the server's writes pile up, first in the kernel, then in its own queue
-  ;(stalled.socket as unknown as { _socket: Socket })._socket.pause()
+  stalled.stopReading()
 
   const big = 'x'.repeat(100 * 1024)
   const count = 200
   for (let i = 0; i < count; i++) {
-    await fetch(`${servedBy.url}/publish/booked`, { method: 'POST', body: JSON.stringify({ message: { i, big } }), headers: { 'content-type': 'application/json' } })
+    await publish(servedBy.url, 'booked', { i, big })
   }
   await reader.waitFor((f) => f.message?.i === count - 1)
   t.same(reader.deliveries.map((f) => f.message.i), Array.from({ length: count }, (_, i) => i), 'the reading subscriber got every message in order')
 
-  ;(stalled.socket as unknown as { _socket: Socket })._socket.resume()
+  stalled.resumeReading()
   t.same(await closed, { code: 4008, reason: 'slow consumer' })
   t.ok(stalled.deliveries.length < count, `the stalled subscriber got ${stalled.deliveries.length} of ${count} before the cut`)
   await eventually(async () => (await getJson(`${servedBy.url}/topics/booked`)).subscribers === 1, 'its subscription is gone')
@@ -51,7 +51,7 @@ t.test('a burst of frames in one event-loop turn does not count against a client
   const publisher = await TestClient.connect(t, app.wsUrl)
   // twenty publishes in one TCP write reach the server in one read, so their deliveries share a turn
   // (100 KB in all: more than the server gathers in its reusable write buffer)
-  const raw = (publisher.socket as unknown as { _socket: Socket })._socket
+  const raw = publisher.tcp
   raw.cork()
   for (let i = 0; i < 20; i++) publisher.send({ action: 'publish', topic: 'booked', message: { i, pad: 'x'.repeat(5000) } })
   raw.uncork()

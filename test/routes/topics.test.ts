@@ -1,3 +1,4 @@
+/** The HTTP figures and pages: /topics, /topics/:topic, /health, /ready, the live page and /client.js. */
 import t from 'tap'
 import { startApp, TestClient, getJson } from '../helper.js'
 
