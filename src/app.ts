@@ -1,6 +1,7 @@
 /** Builds proxyer from its plugins and routes; tests build it the same way. */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
+import { httpServerFactory } from './http-server.js'
 import configPlugin from '../plugins/config.js'
 import redisPlugin from '../plugins/redis.js'
 import proxyerPlugin from '../plugins/proxyer.js'
@@ -18,6 +19,7 @@ import clientRoute from '../routes/client.js'
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
+    serverFactory: httpServerFactory(config),
     bodyLimit: config.MAX_MESSAGE_BYTES,
     // the Redis plugin waits up to REDIS_CONNECT_TIMEOUT_MS and then says why; Fastify's own limit comes after
     pluginTimeout: config.REDIS_CONNECT_TIMEOUT_MS + 5000,
