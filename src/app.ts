@@ -8,6 +8,7 @@ import proxyerPlugin from '../plugins/proxyer.js'
 import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
 import brokerErrorsPlugin from '../plugins/broker-errors.js'
+import jsonBodyPlugin from '../plugins/json-body.js'
 import messageRoute from '../routes/message.js'
 import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
@@ -29,6 +30,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
+  await app.register(jsonBodyPlugin)
   await app.register(websocketPlugin)
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)

@@ -4,11 +4,12 @@ import type { RawData, WebSocket } from 'ws'
 import type { ValueError } from '@sinclair/typebox/errors'
 import { BrokerUnavailableError, type Broker, type PublishResult, type Subscriber } from './broker/broker.js'
 import {
-  CloseCode, ErrorCode, errorFrame, isValidTopic, replyFrame, requestCheckers,
+  CloseCode, ErrorCode, errorFrame, isValidTopic, MAX_JSON_DEPTH, TOPIC_RULE, replyFrame, requestCheckers,
   type Action, type ClientRequest, type Position, type RequestIdValue
 } from './protocol.js'
 import { writeFrames, type Batched, type WriteBatcher } from './write-batcher.js'
 import { textFrame, type PublishFrame } from './publish-frame.js'
+import { nestsDeeperThan } from './transport/json-depth.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
@@ -141,6 +142,11 @@ export class ClientConnection implements Subscriber, Batched {
 
   /** Returns the request when it is well formed; otherwise answers with an error frame. */
   private parse (text: string): ClientRequest | undefined {
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      // refused before parsing: JSON.parse would recurse through it all, holding up every other client
+      this.refuse(ErrorCode.invalidRequest, `The frame nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`)
+      return undefined
+    }
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -171,7 +177,7 @@ export class ClientConnection implements Subscriber, Batched {
     }
     const request = value as ClientRequest
     if (request.action !== 'ping' && !isValidTopic(request.topic)) {
-      this.refuse(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use 1 to 128 letters, digits and _ - . :`, id)
+      this.refuse(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use ${TOPIC_RULE}`, id)
       return undefined
     }
     return request

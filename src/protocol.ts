@@ -2,13 +2,19 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 
-export const TOPIC_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$'
-export const Topic = Type.String({ pattern: TOPIC_PATTERN, description: 'letters, digits and _ - . : (1 to 128)' })
+/** Dot-separated segments of letters, digits and _ - :, so no name is only dots or starts, ends or doubles one. */
+export const TOPIC_PATTERN = '^(?=.{1,128}$)[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$'
+/** The rule in words, for error sentences. */
+export const TOPIC_RULE = '1 to 128 letters, digits and _ - : in segments joined by single dots (not "..", nor a dot at either end)'
+export const Topic = Type.String({ pattern: TOPIC_PATTERN, description: `a topic name: ${TOPIC_RULE}` })
 const topicRegExp = new RegExp(TOPIC_PATTERN)
 
 export function isValidTopic (topic: unknown): topic is string {
   return typeof topic === 'string' && topicRegExp.test(topic)
 }
+
+/** Objects and arrays inside one another, at most, in a request: deeper ones are refused before parsing. */
+export const MAX_JSON_DEPTH = 64
 
 const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()])
 

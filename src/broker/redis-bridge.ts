@@ -1,5 +1,5 @@
 /** REDIS_BRIDGE: Redis channels that services already PUBLISH to, fed into proxyer topics. */
-import { isValidTopic } from '../protocol.js'
+import { isValidTopic, TOPIC_RULE } from '../protocol.js'
 
 export interface BridgeRule {
   /** A Redis channel name, or a glob pattern when it holds * ? or [. */
@@ -15,7 +15,7 @@ export function parseBridge (spec: string): BridgeRule[] {
     const source = entry.slice(0, at).trim()
     const topic = entry.slice(at + 1).trim()
     if (at <= 0 || source === '' || !isValidTopic(topic)) {
-      throw new Error(`Invalid configuration: REDIS_BRIDGE entry "${entry}" must be channel=topic, the topic made of 1 to 128 letters, digits and _ - . :`)
+      throw new Error(`Invalid configuration: REDIS_BRIDGE entry "${entry}" must be channel=topic, the topic made of ${TOPIC_RULE}`)
     }
     return { source, pattern: /[*?[]/.test(source), topic }
   })
