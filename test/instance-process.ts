@@ -21,6 +21,8 @@ export interface InstanceOptions {
   ready?: boolean
   /** How long the process may take to answer (default 15 s). */
   startTimeoutMs?: number
+  /** The port to listen on, e.g. the one a stopped instance had, behind a proxy (default: a free one). */
+  port?: number
 }
 
 /** Keeps the tail of what the process printed, for failure messages. */
@@ -59,7 +61,7 @@ export class InstanceProcess {
    * (or /health, with `ready: false`).
    */
   static async start (t: Teardown, env: Record<string, string | number> = {}, options: InstanceOptions = {}): Promise<InstanceProcess> {
-    const port = await freePort()
+    const port = options.port ?? await freePort()
     // nothing is ever written there, so every instance shares it and nothing is left to clean up
     const cwd = join(tmpdir(), 'proxyer-instance-cwd')
     mkdirSync(cwd, { recursive: true })

@@ -1,6 +1,6 @@
 /** Topic names made only of dots, or with a dot at an end or doubled, are refused over the socket and HTTP; dotted names still work. */
 import t from 'tap'
-import { startApp, TestClient } from '../helper.js'
+import { getJson, startApp, TestClient } from '../helper.js'
 
 const refused = ['.', '..', '...', '.booked', 'booked.', 'zoo..booked']
 
@@ -16,6 +16,6 @@ t.test('refused names get invalid_topic on the socket and 400 over HTTP, and lea
     const reply = await fetch(`${url}/publish/${topic}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })
     t.equal(reply.status, 400, `POST /publish/${topic}`)
   }
-  t.same((await (await fetch(`${url}/topics`)).json()).topics, [], 'no topic was created')
+  t.same((await getJson(`${url}/topics`)).topics, [], 'no topic was created')
   t.match(await client.request({ action: 'publish', topic: 'zoo.north.booked', message: 1 }), { action: 'published', offset: 1 }, 'dotted names are fine')
 })
