@@ -1,16 +1,26 @@
-/** Answers 503 with Retry-After while the broker's backend is down, so publishers know to retry. */
+/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, and never internal error text in a 500. */
 import fp from 'fastify-plugin'
 import { BrokerUnavailableError } from '../src/broker/broker.js'
 
 export default fp(async (fastify) => {
-  fastify.setErrorHandler((error, request, reply) => {
-    if (!(error instanceof BrokerUnavailableError)) return reply.send(error)
-    request.log.warn({ err: error }, 'broker unavailable')
-    return reply.code(503).header('retry-after', '1').send({
-      statusCode: 503,
-      code: 'PROXYER_UNAVAILABLE',
-      error: 'Service Unavailable',
-      message: `${error.message}; retry shortly`
+  fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    if (error instanceof BrokerUnavailableError) {
+      request.log.warn({ err: error }, 'broker unavailable')
+      return reply.code(503).header('retry-after', '1').send({
+        statusCode: 503,
+        code: 'PROXYER_UNAVAILABLE',
+        error: 'Service Unavailable',
+        message: `${error.message}; retry shortly`
+      })
+    }
+    // client errors say what was wrong with the request; anything else is ours, and its text stays in the log
+    if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error)
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(500).send({
+      statusCode: 500,
+      code: 'PROXYER_INTERNAL',
+      error: 'Internal Server Error',
+      message: 'The server could not handle this request'
     })
   })
 }, { name: 'broker-errors' })

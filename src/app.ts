@@ -1,12 +1,14 @@
 /** Builds proxyer from its plugins and routes; tests build it the same way. */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
+import { httpServerFactory } from './http-server.js'
 import configPlugin from '../plugins/config.js'
 import redisPlugin from '../plugins/redis.js'
 import proxyerPlugin from '../plugins/proxyer.js'
 import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
 import brokerErrorsPlugin from '../plugins/broker-errors.js'
+import jsonBodyPlugin from '../plugins/json-body.js'
 import messageRoute from '../routes/message.js'
 import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
@@ -18,6 +20,7 @@ import clientRoute from '../routes/client.js'
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
+    serverFactory: httpServerFactory(config),
     bodyLimit: config.MAX_MESSAGE_BYTES,
     // the Redis plugin waits up to REDIS_CONNECT_TIMEOUT_MS and then says why; Fastify's own limit comes after
     pluginTimeout: config.REDIS_CONNECT_TIMEOUT_MS + 5000,
@@ -27,6 +30,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
+  await app.register(jsonBodyPlugin)
   await app.register(websocketPlugin)
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)

@@ -16,8 +16,10 @@ export interface InstanceExit {
 export interface InstanceOptions {
   /** Wait for /ready to answer 200, not only /health (default true). */
   ready?: boolean
-  /** How long the process may take to answer (default 15 s). */
+  /** How long the process may take to answer (default 60 s: tsx compiles the server first, slow on a busy machine). */
   startTimeoutMs?: number
+  /** The port to listen on, e.g. the one a stopped instance had, behind a proxy (default: a free one). */
+  port?: number
 }
 
 /** Keeps the tail of what the process printed, for failure messages. */
@@ -56,7 +58,7 @@ export class InstanceProcess {
    * (or /health, with `ready: false`).
    */
   static async start (t: Teardown, env: Record<string, string | number> = {}, options: InstanceOptions = {}): Promise<InstanceProcess> {
-    const port = await freePort()
+    const port = options.port ?? await freePort()
     // nothing is ever written there, so every instance shares it and nothing is left to clean up
     const cwd = join(tmpdir(), 'proxyer-instance-cwd')
     mkdirSync(cwd, { recursive: true })
@@ -76,7 +78,7 @@ export class InstanceProcess {
     })
     const instance = new InstanceProcess(child, port)
     t.teardown(async () => instance.stop())
-    await instance.waitUntilServing(options.ready ?? true, options.startTimeoutMs ?? 15_000)
+    await instance.waitUntilServing(options.ready ?? true, options.startTimeoutMs ?? 60_000)
     return instance
   }
 

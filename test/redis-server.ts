@@ -62,6 +62,11 @@ export class RedisServer {
     this.process = undefined
   }
 
+  /** Sends the server a signal: SIGSTOP freezes it (connections stay open, nothing is answered), SIGCONT thaws it. */
+  signal (signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.process?.kill(signal)
+  }
+
   /** A plain client, as another service of the user's would hold. */
   client (t: Teardown): Redis {
     const client = new Redis(this.port, '127.0.0.1')

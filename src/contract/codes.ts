@@ -1,10 +1,13 @@
 /** The dependency-free part of the wire contract: error codes, close codes and the topic rule, loaded by the server, the SDK and browsers alike. */
 
-/** A topic: 1 to 128 letters, digits and _ - . : */
-export const TOPIC_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$'
+/** Dot-separated segments of letters, digits and _ - :, so no name is only dots or starts, ends or doubles one; 1 to 128 in all. */
+export const TOPIC_PATTERN = '^(?=.{1,128}$)[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$'
 
 /** The topic rule in words, for error messages and the live page. */
-export const TOPIC_RULE = '1 to 128 letters, digits and _ - . :'
+export const TOPIC_RULE = '1 to 128 letters, digits and _ - : in segments joined by single dots (not "..", nor a dot at either end)'
+
+/** Objects and arrays inside one another, at most, in a request: deeper ones are refused before parsing. */
+export const MAX_JSON_DEPTH = 64
 
 const topicRegExp = new RegExp(TOPIC_PATTERN)
 

@@ -1,7 +1,8 @@
 /** Reads a client's text frame as a request of the wire contract, or says in words what is wrong with it. */
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
-import { ErrorCode, isValidTopic, TOPIC_RULE } from '../contract/codes.js'
+import { ErrorCode, isValidTopic, MAX_JSON_DEPTH, TOPIC_RULE } from '../contract/codes.js'
+import { nestsDeeperThan } from './json-depth.js'
 import { Requests, type Action, type ClientRequest, type RequestIdValue } from '../contract/schemas.js'
 
 /** A request refused before it ran: the error frame's fields. */
@@ -18,6 +19,10 @@ const checkers = {
 } as const
 
 export function parseRequest (text: string): ClientRequest | Refusal {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    // refused before parsing: JSON.parse would recurse through it all, holding up every other client
+    return new Refusal(ErrorCode.invalidRequest, `The frame nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`)
+  }
   let value: unknown
   try {
     value = JSON.parse(text)
