@@ -70,7 +70,10 @@ async function replay (stage: Stage, root: string, stageRoots: Map<string, strin
     else if (keyword === 'RUN' && args.startsWith('npm ci')) {
       t.match(args, /--ignore-scripts/, `${stage.name ?? 'runtime'} stage: ${args}: no prepare before the sources are there`)
       symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'), 'dir')
-    } else if (keyword === 'RUN') await promisify(exec)(args, { cwd: root, env: { ...process.env, NODE_ENV: undefined } })
+    } else if (keyword === 'RUN') {
+      // a RUN line sees the image's environment, not the test runner's (its coverage hooks would follow tsc)
+      await promisify(exec)(args, { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME } })
+    }
   }
 }
 
