@@ -1,22 +1,27 @@
 # proxyer: compiled in a build stage, run from a slim image with production dependencies only, as the node user.
 # docker build -t proxyer . && docker run -p 3002:3002 proxyer   (REDIS_URL=redis://... for cluster mode)
+# test/docker-build.test.ts replays the build stage's COPY and RUN lines and checks what the runtime stage copies.
 
-FROM node:20-bookworm-slim AS build
+# Node 24: an LTS supported until April 2028
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: `prepare` (the build) would run here, before the sources are copied; it runs below instead
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
 COPY client client
 COPY src src
 COPY plugins plugins
 COPY routes routes
+# the server into dist/src, dist/plugins, dist/routes; the client SDK (/client.js) into dist/client
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: `prepare` would build again, with a compiler that production installs leave out
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 # package.json sits at /app next to dist/ and public/: the server finds public/ from the folder holding package.json
 COPY --from=build /app/dist dist
 COPY public public

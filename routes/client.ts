@@ -1,18 +1,27 @@
-/** GET /client.js: the client SDK as an ES module, built from client/ by `npm run build`, and the part of the wire contract it imports. */
+/** GET /client.js: the client SDK as an ES module, built from client/ with the server (`npm run build`), and the part of the wire contract it imports. */
+import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { projectRoot } from '../src/project-root.js'
 
-const sdkDir = join(projectRoot, 'dist', 'client')
+export interface ClientRouteOptions {
+  /** The folder holding the built SDK (default dist/client). */
+  dir?: string
+}
 
-const clientRoute: FastifyPluginAsync = async (fastify) => {
-  fastify.get('/client.js', async (request, reply) => {
-    return reply.type('text/javascript; charset=utf-8').sendFile('client/proxyer-client.js', sdkDir)
-  })
+const clientRoute: FastifyPluginAsync<ClientRouteOptions> = async (fastify, { dir = join(projectRoot, 'dist', 'client') }) => {
+  /** Checked on each request: a build finished after the start is served at once, a missing one is a clear 404. */
+  async function sendBuilt (reply: FastifyReply, file: string): Promise<FastifyReply> {
+    const built = await access(join(dir, file)).then(() => true, () => false)
+    if (!built) {
+      return reply.code(404).send({ statusCode: 404, code: 'PROXYER_CLIENT_NOT_BUILT', error: 'Not Found', message: 'The client SDK is not built: run npm run build' })
+    }
+    return reply.type('text/javascript; charset=utf-8').sendFile(file, dir)
+  }
+
+  fastify.get('/client.js', async (request, reply) => sendBuilt(reply, 'client/proxyer-client.js'))
   // where a browser resolves the SDK's import '../src/contract/codes.js' from /client.js
-  fastify.get('/src/contract/codes.js', async (request, reply) => {
-    return reply.type('text/javascript; charset=utf-8').sendFile('src/contract/codes.js', sdkDir)
-  })
+  fastify.get('/src/contract/codes.js', async (request, reply) => sendBuilt(reply, 'src/contract/codes.js'))
 }
 
 export default clientRoute

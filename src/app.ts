@@ -2,6 +2,8 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { httpServerFactory } from './http-server.js'
+import { logOptions } from './log-output.js'
+import { RequestLog } from './request-log.js'
 import configPlugin from '../plugins/config.js'
 import redisPlugin from '../plugins/redis.js'
 import proxyerPlugin from '../plugins/proxyer.js'
@@ -19,8 +21,9 @@ import clientRoute from '../routes/client.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL },
+    logger: logOptions(config.LOG_LEVEL),
     serverFactory: httpServerFactory(config),
+    logController: new RequestLog(),
     bodyLimit: config.MAX_MESSAGE_BYTES,
     // the Redis plugin waits up to REDIS_CONNECT_TIMEOUT_MS and then says why; Fastify's own limit comes after
     pluginTimeout: config.REDIS_CONNECT_TIMEOUT_MS + 5000,

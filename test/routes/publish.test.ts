@@ -45,8 +45,9 @@ t.test('bad HTTP publishes get a clear error and deliver nothing', async (t) => 
     ['bad JSON', post(`${url}/publish/booked`, '{"message":', 'application/json'), 400, /JSON/],
     ['an empty text body', post(`${url}/publish/booked`, '', 'text/plain'), 400, /body/],
     ['a body over MAX_MESSAGE_BYTES', post(`${url}/publish/booked`, 'x'.repeat(2000), 'text/plain'), 413, /too large/],
-    ['another content type', post(`${url}/publish/booked`, '<booking/>', 'application/xml'), 415, /Unsupported Media Type/],
-    ['no content type', post(`${url}/publish/booked`, Buffer.from('x')), 415, /Unsupported Media Type/]
+    ['another content type', post(`${url}/publish/booked`, '<booking/>', 'application/xml'), 415, /^Unsupported Media Type "application\/xml": send application\/json or text\/plain$/],
+    ['no content type', post(`${url}/publish/booked`, Buffer.from('x')), 415, /Unsupported Media Type "": send application\/json or text\/plain/],
+    ['no body at all', fetch(`${url}/publish/booked`, { method: 'POST' }), 400, /^No message in the request: send a body as application\/json or text\/plain$/]
   ]
   for (const [name, pending, status, message] of cases) {
     const response = await pending
