@@ -19,6 +19,26 @@ export interface Delivery extends Position {
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed'
 
 /**
+ * Where a subscription stands: `pending` until the server confirms it (again after each reconnect),
+ * `active` once it did, `failed` while the server keeps refusing it for a reason that may pass
+ * (e.g. `unavailable`: its Redis is down): the client goes on asking, and says so once.
+ */
+export type SubscriptionState = 'pending' | 'active' | 'failed'
+
+export interface SubscriptionEvent {
+  topic: string
+  state: SubscriptionState
+  /** With `failed`: the server's last refusal. */
+  error?: ProxyerError
+}
+
+/** The connection is down: the next attempt (the `attempt`th in a row, from 0) starts in `delayMs` unless reconnectNow() comes first. */
+export interface RetryEvent {
+  attempt: number
+  delayMs: number
+}
+
+/**
  * The client could not carry a topic on without a hole: the app should reload that topic
  * (e.g. from GET /topics/:topic/history) as of `offset` in `epoch`; the messages after it follow.
  */
@@ -43,7 +63,13 @@ export interface ClientEvents {
   message: Delivery
   state: ConnectionState
   reset: ResetEvent
-  /** Server errors that no promise reports, such as a failed resubscription or a frame the server could not read. */
+  subscription: SubscriptionEvent
+  retry: RetryEvent
+  /**
+   * What the app should know and no promise reports: a subscription refused `failAfter` times in a
+   * row (its code, e.g. `unavailable`), a server it cannot reach after `failAfter` attempts
+   * (`unreachable`), a frame the server could not read. The client keeps trying either way.
+   */
   error: ProxyerError
 }
 
@@ -66,10 +92,18 @@ export interface ProxyerClientOptions {
   WebSocket?: WebSocketConstructor
   /** The first reconnect waits up to this long (500 ms); each failed attempt doubles it. */
   reconnectDelayMs?: number
-  /** The cap on the reconnect delay (30 s). */
+  /** The cap on the reconnect delay (10 s). */
   maxReconnectDelayMs?: number
+  /** The delay before the `attempt`th retry in a row (from 0), of the connection or of a refused subscription; replaces the jittered doubling above, e.g. for tests. */
+  backoff?: (attempt: number) => number
   /** A connection not open after this long is dropped and tried again (10 s). */
   connectTimeoutMs?: number
+  /** After this many failed retries in a row of a subscription or of the connection, an `error` event says so (3). */
+  failAfter?: number
+  /** Its `online` event retries at once; defaults to the browser's window (none in Node). */
+  window?: EventTarget
+  /** Its `visibilitychange` to visible retries at once; defaults to the browser's document (none in Node). */
+  document?: EventTarget & { readonly visibilityState: string }
 }
 
 /**
@@ -127,6 +161,7 @@ interface Settler<T> {
 }
 
 interface Subscription {
+  state: SubscriptionState
   position: TopicPosition
   /** The id of the subscribe request in flight; deliveries are held until its reply. */
   request?: number
@@ -148,6 +183,8 @@ type Request =
 /** Server error codes after which a subscribe is sent again later rather than given up. */
 const RETRYABLE = new Set<string>([ErrorCode.unavailable, ErrorCode.rateLimited, ErrorCode.internal])
 const OPEN = 1
+/** The browser's globals, absent in Node. */
+const browser = globalThis as Pick<ProxyerClientOptions, 'window' | 'document'>
 
 /**
  * A connection to proxyer's /message that outlives network failures: it reconnects with
@@ -163,9 +200,11 @@ const OPEN = 1
  */
 export class ProxyerClient {
   private readonly WebSocket: WebSocketConstructor
-  private readonly reconnectDelayMs: number
-  private readonly maxReconnectDelayMs: number
+  private readonly backoff: (attempt: number) => number
   private readonly connectTimeoutMs: number
+  private readonly failAfter: number
+  /** Stops listening to the window's and document's events. */
+  private readonly unwatch: () => void
   private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>()
   private readonly subscriptions = new Map<string, Subscription>()
   private readonly requests = new Map<number, Request>()
@@ -181,9 +220,15 @@ export class ProxyerClient {
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (WebSocketClass === undefined) throw new TypeError('No global WebSocket: pass one as options.WebSocket (in Node 20, the ws package\'s)')
     this.WebSocket = WebSocketClass
-    this.reconnectDelayMs = options.reconnectDelayMs ?? 500
-    this.maxReconnectDelayMs = options.maxReconnectDelayMs ?? 30_000
+    const { reconnectDelayMs = 500, maxReconnectDelayMs = 10_000 } = options
+    this.backoff = options.backoff ?? ((attempt) => {
+      // equal jitter: between half and all of the capped exponential delay
+      const ceiling = Math.min(maxReconnectDelayMs, reconnectDelayMs * 2 ** attempt)
+      return ceiling / 2 + Math.random() * ceiling / 2
+    })
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.failAfter = options.failAfter ?? 3
+    this.unwatch = this.watch(options)
     queueMicrotask(() => {
       if (this.current === 'closed') return
       this.emit('state', 'connecting')
@@ -193,6 +238,27 @@ export class ProxyerClient {
 
   get state (): ConnectionState {
     return this.current
+  }
+
+  /** Where the subscription to `topic` stands, or undefined when not subscribed. */
+  subscriptionState (topic: string): SubscriptionState | undefined {
+    return this.subscriptions.get(topic)?.state
+  }
+
+  /** Tries again now what waits for a delay: the connection, or the subscriptions the server refused for a while. */
+  reconnectNow (): void {
+    if (this.socket === undefined && this.current === 'reconnecting') {
+      clearTimeout(this.reconnectTimer)
+      this.connect()
+      return
+    }
+    if (!this.connected) return
+    for (const [topic, subscription] of this.subscriptions) {
+      if (subscription.retry === undefined) continue
+      clearTimeout(subscription.retry)
+      subscription.retry = undefined
+      this.sendSubscribe(topic, subscription)
+    }
   }
 
   /** Calls `fn` on each `event`; returns the function that stops it. */
@@ -220,8 +286,9 @@ export class ProxyerClient {
         existing.waiters.push({ resolve, reject })
         return
       }
-      const subscription: Subscription = { position: new TopicPosition(options.since), retries: 0, held: [], waiters: [{ resolve, reject }] }
+      const subscription: Subscription = { state: 'pending', position: new TopicPosition(options.since), retries: 0, held: [], waiters: [{ resolve, reject }] }
       this.subscriptions.set(topic, subscription)
+      this.emit('subscription', { topic, state: 'pending' })
       if (this.connected) this.sendSubscribe(topic, subscription)
     })
   }
@@ -266,6 +333,7 @@ export class ProxyerClient {
   close (): void {
     if (this.current === 'closed') return
     this.setState('closed')
+    this.unwatch()
     clearTimeout(this.reconnectTimer)
     clearTimeout(this.connectTimer)
     const socket = this.socket
@@ -323,9 +391,10 @@ export class ProxyerClient {
       // the next connection does not hold the topic anyway
       if (request.kind === 'unsubscribe') request.settle.resolve()
     }
-    for (const subscription of this.subscriptions.values()) {
+    for (const [topic, subscription] of this.subscriptions) {
       clearTimeout(subscription.retry)
       Object.assign(subscription, { request: undefined, retry: undefined, retries: 0, held: [] })
+      this.setSubscriptionState(topic, subscription, 'pending')
     }
     this.reconnectLater()
   }
@@ -334,9 +403,23 @@ export class ProxyerClient {
     this.setState('reconnecting')
     // a listener may have closed the client
     if (this.current === 'closed') return
-    // equal jitter: between half and all of the capped exponential delay
-    const ceiling = Math.min(this.maxReconnectDelayMs, this.reconnectDelayMs * 2 ** this.attempt++)
-    this.reconnectTimer = setTimeout(() => this.connect(), ceiling / 2 + Math.random() * ceiling / 2)
+    const attempt = this.attempt++
+    if (attempt === this.failAfter) this.emit('error', new ProxyerError('unreachable', `The server at ${this.url} could not be reached after ${attempt} attempts; still trying`))
+    const delayMs = this.backoff(attempt)
+    this.reconnectTimer = setTimeout(() => this.connect(), delayMs)
+    this.emit('retry', { attempt, delayMs })
+  }
+
+  /** Listens for the moments a retry has its best chance: back online, or the tab shown again. */
+  private watch ({ window = browser.window, document = browser.document }: ProxyerClientOptions): () => void {
+    const online = (): void => this.reconnectNow()
+    const visible = (): void => { if (document?.visibilityState === 'visible') this.reconnectNow() }
+    window?.addEventListener('online', online)
+    document?.addEventListener('visibilitychange', visible)
+    return () => {
+      window?.removeEventListener('online', online)
+      document?.removeEventListener('visibilitychange', visible)
+    }
   }
 
   /** Subscribes from the last position when there is one, so the server replays what was missed. */
@@ -417,6 +500,7 @@ export class ProxyerClient {
     if (subscription?.request !== id) return
     subscription.request = undefined
     subscription.retries = 0
+    this.setSubscriptionState(topic, subscription, 'active')
     const { position } = subscription
     const { offset, epoch, recovered } = reply
     if (recovered === false) {
@@ -439,12 +523,15 @@ export class ProxyerClient {
     if (subscription?.request !== id) return
     subscription.request = undefined
     if (RETRYABLE.has(err.code)) {
-      if (subscription.waiters.length === 0) this.emit('error', err)
-      const ceiling = Math.min(this.maxReconnectDelayMs, this.reconnectDelayMs * 2 ** subscription.retries++)
+      // a refusal that persists is told once, and asked again all the same
+      if (subscription.retries === this.failAfter) {
+        this.setSubscriptionState(topic, subscription, 'failed', err)
+        this.emit('error', err)
+      }
       subscription.retry = setTimeout(() => {
         subscription.retry = undefined
         if (this.connected && this.subscriptions.get(topic) === subscription) this.sendSubscribe(topic, subscription)
-      }, ceiling / 2 + Math.random() * ceiling / 2)
+      }, this.backoff(subscription.retries++))
       return
     }
     this.subscriptions.delete(topic)
@@ -455,6 +542,12 @@ export class ProxyerClient {
   private reset (topic: string, subscription: Subscription, at: Position, reason: ResetEvent['reason']): void {
     subscription.resetReason = undefined
     this.emit('reset', { topic, offset: at.offset, epoch: at.epoch, reason })
+  }
+
+  private setSubscriptionState (topic: string, subscription: Subscription, state: SubscriptionState, error?: ProxyerError): void {
+    if (subscription.state === state) return
+    subscription.state = state
+    this.emit('subscription', error === undefined ? { topic, state } : { topic, state, error })
   }
 
   private setState (state: ConnectionState): void {

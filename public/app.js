@@ -1,140 +1,178 @@
-// The live board's script: subscriptions, publishing and live messages through the proxyer client SDK (/client.js), plus the topics table.
+// The bookings board's script: the URL's topics subscribed on load through the proxyer SDK (/client.js), their last bookings from history, live ones on top, connection trouble in words.
 import { isValidTopic, ProxyerClient, TOPIC_RULE as RULE } from '/client.js'
 import { el, showFeedback } from './dom.js'
-import { MessageList } from './message-list.js'
+import { BookingList } from './booking-list.js'
+import { Announcer } from './announcer.js'
+import { ConnectionBanner } from './connection-banner.js'
 import { startTopicsTable } from './topics-table.js'
 
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/message`
 const TOPIC_RULE = `A topic is ${RULE}`
-/** How many of a topic's last messages a reset reloads. */
+const DEFAULT_TOPICS = ['booked']
+/** How many of a topic's last bookings are drawn from its history, on load and after a reset. */
 const HISTORY_LIMIT = 50
-const STATUS_TEXT = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected' }
-const RESET_REASON_TEXT = { epoch_changed: 'epoch changed', not_recovered: 'missed messages were no longer kept' }
+const STATUS_TEXT = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Paused', closed: 'Stopped' }
+const CHIP_TITLE = { pending: 'waiting for the server', active: 'live', failed: 'not arriving: still trying' }
 
 const $ = (id) => document.getElementById(id)
 const ui = {
   status: $('status'),
+  subscriptions: $('subscriptions'),
   subscribeForm: $('subscribe-form'),
   topicInput: $('topic-input'),
   subscribeFeedback: $('subscribe-feedback'),
-  subscriptions: $('subscriptions'),
-  noSubscriptions: $('no-subscriptions'),
   publishForm: $('publish-form'),
   publishTopic: $('publish-topic'),
   publishMessage: $('publish-message'),
   publishJson: $('publish-json'),
   publishButton: $('publish-button'),
-  publishResult: $('publish-result'),
-  clearMessages: $('clear-messages'),
-  notice: $('notice')
+  publishResult: $('publish-result')
 }
 
 const client = new ProxyerClient(WS_URL)
-const messages = new MessageList({ list: $('messages'), count: $('message-count'), empty: $('no-messages') })
-/** The topics the person asked for, in order; value: 'pending' until the server confirms (again after each reconnect), then 'active'. */
-const subscriptions = new Map()
+const bookings = new BookingList({ body: document.querySelector('#bookings tbody'), count: $('booking-count'), empty: $('no-bookings') })
+const announcer = new Announcer($('announcer'))
+const banner = new ConnectionBanner($('banner'), () => client.reconnectNow())
+/** The topics on show, in the URL's order; value: the subscription's state (pending, active, failed). */
+const topics = new Map()
 
 // ---- connection ------------------------------------------------------------
 
 client.on('state', (state) => {
   ui.status.dataset.state = state
   ui.status.textContent = STATUS_TEXT[state] ?? state
-  if (state === 'reconnecting') {
-    for (const topic of subscriptions.keys()) subscriptions.set(topic, 'pending')
-    renderSubscriptions()
-  }
-  // the client has just sent every subscription again: each chip turns active on its reply
-  if (state === 'connected') for (const topic of subscriptions.keys()) confirm(topic)
+  if (state === 'connected') banner.resumed()
 })
-client.on('message', (delivery) => messages.add(delivery))
+client.on('retry', ({ delayMs }) => banner.paused(delayMs))
+client.on('subscription', ({ topic, state, error }) => {
+  if (!topics.has(topic)) return
+  topics.set(topic, state)
+  renderTopics()
+  if (state === 'failed') {
+    const why = error.code === 'unavailable' ? 'the server cannot reach its message store' : error.message
+    banner.failed(`Bookings for “${topic}” are not arriving: ${why}. Still trying.`)
+  }
+  if (state === 'active' && ![...topics.values()].includes('failed')) banner.clear('error')
+})
+client.on('message', (delivery) => {
+  const booking = bookings.add(delivery)
+  if (booking !== undefined) announcer.booking(describe(delivery.topic, booking))
+})
 client.on('reset', (reset) => reloadHistory(reset))
-client.on('error', (err) => showFeedback(ui.notice, `${err.message} (${err.code})`, 'error'))
+client.on('error', (err) => {
+  // a refused topic is told by its subscription's state
+  if (err.code === 'unreachable') banner.failed('The server cannot be reached. Live updates are paused; still trying.')
+  else if (err.topic === undefined) showFeedback(ui.subscribeFeedback, `${err.message} (${err.code})`, 'error')
+})
 
-/**
- * The client could not replay what the page missed on a topic: show the topic's last messages
- * from its history (those up to the reset's offset; the later ones arrive live), each once.
- */
-async function reloadHistory ({ topic, offset, epoch, reason }) {
-  // the reloaded messages are older than any delivered from now on
-  const anchor = messages.top()
-  const why = RESET_REASON_TEXT[reason] ?? reason
-  showFeedback(ui.notice, `${topic}: reloading history (${why})…`, 'warn')
+function describe (topic, { visitor, zone, details }) {
+  const parts = [visitor && `visitor ${visitor}`, zone && `zone ${zone}`].filter(Boolean)
+  return `${topic}, ${parts.length > 0 ? parts.join(', ') : details}`
+}
+
+// ---- history ---------------------------------------------------------------
+
+/** Draws `topic`'s last bookings up to `offset` of `epoch` from its history; returns how many were added. */
+async function drawHistory (topic, offset, epoch) {
+  // the reloaded bookings are older than any delivered from now on
+  const anchor = bookings.top()
+  if (offset <= 0) return 0
+  // the history lists the oldest kept messages first: ask for the last ones by position
+  const since = Math.max(0, offset - HISTORY_LIMIT)
+  const response = await fetch(`/topics/${encodeURIComponent(topic)}/history?since=${since}&limit=${HISTORY_LIMIT}`, { headers: { accept: 'application/json' } })
+  if (response.status === 404) return 0
+  if (!response.ok) throw new Error(`HTTP ${response.status}`)
+  const history = await response.json()
+  // another epoch already: the reset that comes with it reloads that one
+  if (history.epoch !== epoch || !topics.has(topic)) return 0
+  return bookings.addHistory(topic, epoch, history.messages.filter((entry) => entry.offset <= offset), anchor)
+}
+
+/** The SDK could not replay what the board missed on a topic: draw its last bookings again and say so. */
+async function reloadHistory ({ topic, offset, epoch }) {
   try {
-    let added = 0
-    if (offset > 0) {
-      // the history lists the oldest kept messages first: ask for the last ones by position
-      const since = Math.max(0, offset - HISTORY_LIMIT)
-      const response = await fetch(`/topics/${encodeURIComponent(topic)}/history?since=${since}&limit=${HISTORY_LIMIT}`, { headers: { accept: 'application/json' } })
-      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`)
-      const history = response.ok ? await response.json() : { epoch, messages: [] }
-      // another epoch already: the reset that comes with it reloads that one
-      const entries = history.epoch === epoch ? history.messages.filter((entry) => entry.offset <= offset) : []
-      if (subscriptions.has(topic)) added = messages.addHistory(topic, epoch, entries, anchor)
-    }
-    showFeedback(ui.notice, `${topic}: history reloaded (${why}), ${added} message${added === 1 ? '' : 's'} added`, 'warn')
+    const added = await drawHistory(topic, offset, epoch)
+    banner.inform(`Some bookings may be missing: the last ${added} of “${topic}” were reloaded.`)
   } catch (err) {
-    showFeedback(ui.notice, `${topic}: could not reload the history (${why}): ${err.message}`, 'error')
+    banner.inform(`Some bookings of “${topic}” may be missing, and reloading them failed: ${err.message}`)
   }
 }
 
-// ---- subscriptions ---------------------------------------------------------
+// ---- topics ----------------------------------------------------------------
 
-/** Waits for the server to confirm `topic`'s subscription; a refusal (bad topic, too many subscriptions) drops it. */
-async function confirm (topic) {
+/** The topics in the URL (?topics=booked,paid), valid ones only, or booked. */
+function topicsFromUrl () {
+  const asked = new URLSearchParams(location.search).get('topics')
+  if (asked === null) return DEFAULT_TOPICS
+  const list = [...new Set(asked.split(',').map((topic) => topic.trim()).filter(Boolean))]
+  const bad = list.filter((topic) => !isValidTopic(topic))
+  if (bad.length > 0) showFeedback(ui.subscribeFeedback, `Left out of the URL's topics: ${bad.join(', ')}. ${TOPIC_RULE}`, 'error')
+  return list.filter((topic) => isValidTopic(topic))
+}
+
+/** Keeps the URL naming the topics on show, so the view can be bookmarked and shared. */
+function saveTopicsToUrl () {
+  const url = new URL(location.href)
+  url.searchParams.set('topics', [...topics.keys()].join(','))
+  history.replaceState(null, '', url)
+}
+
+/** Shows `topic`: subscribes, then draws its last bookings up to where the subscription started. */
+async function show (topic) {
+  topics.set(topic, 'pending')
+  renderTopics()
   try {
-    await client.subscribe(topic)
-    if (subscriptions.has(topic)) subscriptions.set(topic, 'active')
+    const { offset, epoch } = await client.subscribe(topic)
+    await drawHistory(topic, offset, epoch)
   } catch (err) {
     // left or closed meanwhile: nothing to show
     if (err.code === 'unsubscribed' || err.code === 'closed') return
-    subscriptions.delete(topic)
-    showFeedback(ui.subscribeFeedback, `Could not subscribe to ${topic}: ${err.message}`, 'error')
+    if (err.code === undefined) {
+      showFeedback(ui.subscribeFeedback, `Could not load the last bookings of ${topic}: ${err.message}`, 'error')
+      return
+    }
+    topics.delete(topic)
+    renderTopics()
+    saveTopicsToUrl()
+    showFeedback(ui.subscribeFeedback, `Could not show ${topic}: ${err.message}`, 'error')
   }
-  renderSubscriptions()
 }
 
-function subscribe (topic) {
-  if (subscriptions.has(topic)) {
-    showFeedback(ui.subscribeFeedback, `Already subscribed to ${topic}`, 'info')
-    return
-  }
-  subscriptions.set(topic, 'pending')
-  showFeedback(ui.subscribeFeedback, '', 'info')
-  renderSubscriptions()
-  confirm(topic)
-}
-
-async function unsubscribe (topic) {
-  subscriptions.delete(topic)
-  renderSubscriptions()
+async function hide (topic) {
+  topics.delete(topic)
+  renderTopics()
+  saveTopicsToUrl()
   try {
     await client.unsubscribe(topic)
   } catch (err) {
-    showFeedback(ui.subscribeFeedback, `Could not unsubscribe from ${topic}: ${err.message}`, 'error')
+    showFeedback(ui.subscribeFeedback, `Could not stop ${topic}: ${err.message}`, 'error')
   }
 }
 
-function renderSubscriptions () {
-  const items = [...subscriptions].map(([topic, state]) => {
-    const button = el('button', {
-      type: 'button',
-      className: 'chip-remove',
-      textContent: 'Unsubscribe',
-      title: state === 'active' ? `Unsubscribe from ${topic}` : `Subscribing to ${topic}…`
-    })
-    button.setAttribute('aria-label', `Unsubscribe from ${topic}`)
-    button.addEventListener('click', () => unsubscribe(topic))
-    return el('li', { dataset: { topic, state } }, [el('span', { className: 'chip-name', textContent: topic }), button])
-  })
-  ui.subscriptions.replaceChildren(...items)
-  ui.noSubscriptions.hidden = items.length > 0
+function renderTopics () {
+  ui.subscriptions.replaceChildren(...[...topics].map(([topic, state]) => {
+    const button = el('button', { type: 'button', className: 'chip-remove', textContent: '×' })
+    button.setAttribute('aria-label', `Stop showing ${topic}`)
+    button.addEventListener('click', () => hide(topic))
+    const name = el('span', { className: 'chip-name', textContent: topic, title: `${topic}: ${CHIP_TITLE[state]}` })
+    return el('li', { dataset: { topic, state } }, [name, el('span', { className: 'sr-only', textContent: ` (${CHIP_TITLE[state]})` }), button])
+  }))
 }
 
 ui.subscribeForm.addEventListener('submit', (event) => {
   event.preventDefault()
   const topic = ui.topicInput.value.trim()
-  if (isValidTopic(topic)) subscribe(topic)
-  else showFeedback(ui.subscribeFeedback, TOPIC_RULE, 'error')
+  if (!isValidTopic(topic)) {
+    showFeedback(ui.subscribeFeedback, TOPIC_RULE, 'error')
+    return
+  }
+  if (topics.has(topic)) {
+    showFeedback(ui.subscribeFeedback, `${topic} is already shown`, 'info')
+    return
+  }
+  showFeedback(ui.subscribeFeedback, '', 'info')
+  show(topic)
+  saveTopicsToUrl()
 })
 
 // ---- publishing ------------------------------------------------------------
@@ -169,12 +207,10 @@ ui.publishForm.addEventListener('submit', async (event) => {
   }
 })
 
-// ---- messages and topics ---------------------------------------------------
-
-ui.clearMessages.addEventListener('click', () => {
-  messages.clear()
-  showFeedback(ui.notice, '', 'info')
+$('clear-bookings').addEventListener('click', () => {
+  bookings.clear()
+  banner.clear('info')
 })
 
-renderSubscriptions()
+for (const topic of topicsFromUrl()) show(topic)
 startTopicsTable(document.querySelector('#topics-table tbody'), $('topics-feedback'))

@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import type { FastifyInstance } from 'fastify'
 import {
   ProxyerClient, ProxyerError, TopicPosition,
-  type ConnectionState, type Delivery, type ProxyerClientOptions, type ResetEvent
+  type ConnectionState, type Delivery, type ProxyerClientOptions, type ResetEvent, type RetryEvent, type SubscriptionEvent
 } from '../../client/proxyer-client.js'
 import { settle, startApp } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
@@ -17,6 +17,8 @@ class Recorder {
   readonly states: ConnectionState[] = []
   readonly resets: ResetEvent[] = []
   readonly errors: ProxyerError[] = []
+  readonly subscriptions: SubscriptionEvent[] = []
+  readonly retries: RetryEvent[] = []
 
   constructor (t: Test, url: string, options: ProxyerClientOptions = {}) {
     this.client = new ProxyerClient(url, { WebSocket, reconnectDelayMs: 100, ...options })
@@ -25,6 +27,13 @@ class Recorder {
     this.client.on('state', (s) => this.states.push(s))
     this.client.on('reset', (r) => this.resets.push(r))
     this.client.on('error', (e) => this.errors.push(e))
+    this.client.on('subscription', (s) => this.subscriptions.push(s))
+    this.client.on('retry', (r) => this.retries.push(r))
+  }
+
+  /** The subscription states `topic` went through. */
+  topicStates (topic: string): string[] {
+    return this.subscriptions.filter((s) => s.topic === topic).map((s) => s.state)
   }
 
   /** The messages received on `topic`, as offsets. */
@@ -436,14 +445,15 @@ t.test('against a fake server: refused subscriptions, stray errors, odd frames',
   await t.rejects(sdk.client.subscribe('full'), { code: 'too_many_subscriptions', topic: 'full' })
   await sdk.client.subscribe('kept')
 
-  // on reconnect, a resubscription refused for a while is reported as an error event
+  // on reconnect, a resubscription refused past failAfter (3) retries is reported as an error event, once
   await sdk.client.subscribe('busy')
   server.received.length = 0
-  unavailable = 1
+  unavailable = 5
   server.sockets[0].close(1001, 'restart')
-  await waitUntil(() => sdk.errors.length === 2, 'the refused resubscription is reported')
-  t.match(sdk.errors[1], { code: 'unavailable', topic: 'busy' }, 'a resubscription refused for a while is reported, then retried')
-  await waitUntil(() => server.received.filter((f) => f.topic === 'busy').length === 2, 'the retry')
+  await waitUntil(() => sdk.topicStates('busy').at(-2) === 'failed' && sdk.client.subscriptionState('busy') === 'active', 'the resubscription goes through in the end')
+  t.equal(server.received.filter((f) => f.topic === 'busy').length, 6, 'five refusals, then the reply')
+  t.match(sdk.errors.slice(1), [{ code: 'unavailable', topic: 'busy' }], 'reported once, at the fourth refusal')
+  t.same(sdk.topicStates('busy').slice(-4), ['active', 'pending', 'failed', 'active'], 'failed meanwhile')
   t.same(sdk.client.position('kept'), { offset: 0, epoch: 'e1' })
 })
 
@@ -530,4 +540,89 @@ t.test('a throwing listener neither stops the others nor the client: its error i
   t.same(seen, ['closed'], 'the next listener still ran')
   t.throws(() => rethrown[0](), { message: 'listener bug' })
   off()
+})
+
+t.test('a resubscription Redis keeps refusing (it was killed): failed and an error event after failAfter retries, active once Redis is back', async (t) => {
+  const redis = await RedisServer.start(t)
+  const { app, url, wsUrl } = await startApp(t, { REDIS_URL: redis.url })
+  // quick retries until the failure is told, then a long wait that only reconnectNow() cuts short
+  const sdk = new Recorder(t, wsUrl, { failAfter: 3, backoff: (attempt) => attempt < 3 ? 20 : 60_000 })
+  await sdk.client.subscribe('kept')
+  const { epoch: before } = await sdk.client.subscribe('booked')
+  await publish(url, 'booked', 1)
+  await waitUntil(() => sdk.messages.length === 1, 'a first message')
+  await redis.kill()
+  await waitForStatus(`${url}/ready`, 503)
+
+  // the connection drops too: resuming 'booked' from its position needs its history, which is in Redis
+  dropConnections(app)
+  await waitUntil(() => sdk.errors.length === 2, 'the persistent failures are told')
+  const told = [...sdk.errors].sort((a, b) => String(a.topic).localeCompare(String(b.topic)))
+  t.match(told, ['booked', 'kept'].map((topic) => ({ name: 'ProxyerError', code: 'unavailable', topic, message: /Redis is not connected/ })), 'one error event per topic, with the server\'s code and words')
+  t.equal(sdk.client.subscriptionState('booked'), 'failed', 'the subscription says failed')
+  t.match(sdk.subscriptions.filter((s) => s.topic === 'booked').slice(-2), [{ state: 'pending' }, { state: 'failed', error: { code: 'unavailable' } }])
+  t.equal(sdk.client.state, 'connected', 'the connection itself is back')
+  t.equal(sdk.client.subscriptionState('kept'), 'failed')
+
+  await redis.restart()
+  await waitForStatus(`${url}/ready`, 200)
+  sdk.client.reconnectNow()
+  await waitUntil(() => sdk.client.subscriptionState('booked') === 'active' && sdk.client.subscriptionState('kept') === 'active', 'asked again at once, they go through')
+  t.same(sdk.topicStates('booked'), ['pending', 'active', 'pending', 'failed', 'active'])
+  t.equal(sdk.errors.length, 2, 'each told once')
+  const reset = sdk.resets.find((r) => r.topic === 'booked')
+  t.match(reset, { reason: 'epoch_changed' }, 'Redis came back empty: the app is told to reload')
+  t.not(reset?.epoch, before)
+  await publish(url, 'booked', 'after')
+  await waitUntil(() => sdk.messages.length === 2, 'live delivery')
+})
+
+t.test('a server that cannot be reached: an unreachable error after failAfter attempts, retries going on, delays capped at 10 s', async (t) => {
+  const { app, wsUrl } = await startApp(t)
+  const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 5000, failAfter: 2 })
+  await sdk.client.subscribe('booked')
+  await app.close()
+  await waitUntil(() => sdk.retries.length === 1, 'the first retry is planned')
+  t.equal(sdk.client.subscriptionState('booked'), 'pending', 'a subscription waits for the connection again')
+  // each failed attempt plans the next one; reconnectNow() skips the wait
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    sdk.client.reconnectNow()
+    await waitUntil(() => sdk.retries.length === attempt + 1, `attempt ${attempt} fails`)
+  }
+  t.same(sdk.retries.map((r) => r.attempt), [0, 1, 2, 3, 4])
+  const ceilings = [5000, 10_000, 10_000, 10_000, 10_000]
+  sdk.retries.forEach(({ delayMs }, i) => t.ok(delayMs >= ceilings[i] / 2 && delayMs <= ceilings[i], `delay ${i}: ${Math.round(delayMs)} ms within half to all of ${ceilings[i]} ms`))
+  t.match(sdk.errors, [{ code: 'unreachable', message: /could not be reached after 2 attempts; still trying/ }], 'told once, after two failed attempts')
+  t.equal(sdk.client.state, 'reconnecting')
+})
+
+t.test('back online or the tab shown again: the client reconnects at once', async (t) => {
+  const { app, wsUrl } = await startApp(t)
+  const window = new EventTarget()
+  const document = Object.assign(new EventTarget(), { visibilityState: 'hidden' })
+  const sdk = new Recorder(t, wsUrl, { window, document, backoff: () => 60_000 })
+  sdk.client.reconnectNow() // while the first connection is under way: nothing to do
+  await sdk.client.subscribe('booked')
+  sdk.client.reconnectNow() // connected, and no subscription waits: nothing to do
+  t.equal(app.connections.open.size, 1, 'one connection')
+
+  const reconnected = async (wake: () => void): Promise<void> => {
+    dropConnections(app)
+    await waitUntil(() => sdk.client.state === 'reconnecting', 'the drop is seen')
+    wake()
+    await waitUntil(() => sdk.client.state === 'connected', 'reconnected without waiting the minute')
+    await waitUntil(() => sdk.client.subscriptionState('booked') === 'active', 'resubscribed')
+  }
+  await reconnected(() => window.dispatchEvent(new Event('online')))
+  await reconnected(() => {
+    document.dispatchEvent(new Event('visibilitychange')) // still hidden: no retry
+    t.equal(sdk.client.state, 'reconnecting', 'a hidden tab waits')
+    document.visibilityState = 'visible'
+    document.dispatchEvent(new Event('visibilitychange'))
+  })
+  t.same(sdk.topicStates('booked'), ['pending', 'active', 'pending', 'active', 'pending', 'active'])
+  t.equal(app.connections.open.size, 1, 'still one connection')
+  sdk.client.close()
+  window.dispatchEvent(new Event('online'))
+  t.equal(sdk.client.state, 'closed', 'a closed client stays closed')
 })
