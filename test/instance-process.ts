@@ -16,7 +16,7 @@ export interface InstanceExit {
 export interface InstanceOptions {
   /** Wait for /ready to answer 200, not only /health (default true). */
   ready?: boolean
-  /** How long the process may take to answer (default 15 s). */
+  /** How long the process may take to answer (default 60 s: tsx compiles the app first, past 15 s on a loaded 2-core machine). */
   startTimeoutMs?: number
 }
 
@@ -76,7 +76,7 @@ export class InstanceProcess {
     })
     const instance = new InstanceProcess(child, port)
     t.teardown(async () => instance.stop())
-    await instance.waitUntilServing(options.ready ?? true, options.startTimeoutMs ?? 15_000)
+    await instance.waitUntilServing(options.ready ?? true, options.startTimeoutMs ?? 60_000)
     return instance
   }
 
