@@ -16,7 +16,7 @@ export interface InstanceExit {
 export interface InstanceOptions {
   /** Wait for /ready to answer 200, not only /health (default true). */
   ready?: boolean
-  /** How long the process may take to answer (default 60 s: tsx compiles the server first, slow on a busy machine). */
+  /** How long the process may take to answer (default 60 s: tsx compiles the app first, past 15 s on a loaded 2-core machine). */
   startTimeoutMs?: number
   /** The port to listen on, e.g. the one a stopped instance had, behind a proxy (default: a free one). */
   port?: number
