@@ -8,6 +8,7 @@ const TextBody = Type.String({ minLength: 1 })
 const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/publish/:topic', {
     bodyLimit: fastify.config.MAX_MESSAGE_BYTES,
+    config: { access: { action: 'publish', on: 'topic' } },
     schema: {
       params: TopicParams,
       // a JSON body carries the message in a field; a text body is the message itself
