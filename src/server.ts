@@ -1,9 +1,16 @@
 /** Starts proxyer: reads the environment, listens, and shuts down gracefully on a signal. */
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
+import { loadConfig, type Config } from './config.js'
 
-const config = loadConfig()
+let config: Config
+try {
+  config = loadConfig()
+} catch (err) {
+  // a bad setting is for a person to fix: its sentence says which and why, a stack trace would only bury it
+  process.stderr.write(`${(err as Error).message}\n`)
+  process.exit(1)
+}
 const app = await buildApp(config)
 
 closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ err, signal }) => {

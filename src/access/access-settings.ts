@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { Config } from '../config.js'
 import type { AccessSettings } from './access-control.js'
 import { firstProblem, type Grants, grantsChecker } from './grants.js'
-import { publicKeyFrom, type TokenKey } from './token-verifier.js'
+import { algorithmOf, publicKeyFrom, type TokenKey } from './token-verifier.js'
 
 /** Shortest key accepted: a guessable key would protect nothing. */
 export const MIN_API_KEY_LENGTH = 16
@@ -28,7 +28,9 @@ function tokenKey ({ JWT_SECRET, JWT_PUBLIC_KEY }: AccessConfig): TokenKey | und
   }
   if (JWT_SECRET !== undefined) return { secret: JWT_SECRET }
   if (JWT_PUBLIC_KEY === undefined) return undefined
-  return { publicKey: publicKeyFrom(pemOf(JWT_PUBLIC_KEY)) }
+  const key = { publicKey: publicKeyFrom(pemOf(JWT_PUBLIC_KEY)) }
+  algorithmOf(key) // a key of another type stops the start here
+  return key
 }
 
 /** The key itself (a .env file may write its line breaks as \n), or else the path of a file holding it. */

@@ -10,9 +10,11 @@ export type TokenKey = { secret: string } | { publicKey: KeyObject }
 /** The one algorithm a key allows; anything else (`none` included) is refused. */
 export function algorithmOf (key: TokenKey): 'HS256' | 'RS256' | 'ES256' {
   if ('secret' in key) return 'HS256'
-  if (key.publicKey.asymmetricKeyType === 'rsa') return 'RS256'
-  if (key.publicKey.asymmetricKeyType === 'ec' && key.publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256'
-  throw new Error(`Invalid configuration: JWT_PUBLIC_KEY must be an RSA key (RS256) or a P-256 EC key (ES256), not ${key.publicKey.asymmetricKeyType ?? 'this key'}`)
+  // a public key always has a type and details
+  const type = key.publicKey.asymmetricKeyType as string
+  if (type === 'rsa') return 'RS256'
+  if (type === 'ec' && (key.publicKey.asymmetricKeyDetails as { namedCurve: string }).namedCurve === 'prime256v1') return 'ES256'
+  throw new Error(`Invalid configuration: JWT_PUBLIC_KEY must be an RSA key (RS256) or a P-256 EC key (ES256), not ${type}`)
 }
 
 /** Reads a PEM public key, given as the key itself or a file's content. */
