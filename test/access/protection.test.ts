@@ -5,6 +5,8 @@ import { InstanceProcess } from '../instance-process.js'
 import { API_KEY, SECRET, hsToken } from './tokens.js'
 
 const SECURED = { API_KEYS: API_KEY, JWT_SECRET: SECRET }
+// real servers (Redis, a child process, a 10,000-request burst) on a 2-core machine other jobs share
+t.setTimeout(300_000)
 
 /** The status a refused upgrade was answered with, or 'opened'. */
 async function upgrade (t: Parameters<typeof TestClient.connect>[0], url: string, headers: Record<string, string> = {}): Promise<string> {
