@@ -3,7 +3,7 @@ import { TokenBucket } from '../../src/access/token-bucket.js'
 import { ConnectionCounter } from '../../src/access/connection-counter.js'
 import { AllowedOrigins } from '../../src/access/allowed-origins.js'
 import { trustProxy } from '../../src/trust-proxy.js'
-import { urlWithoutToken } from '../../src/log-serializers.js'
+import { requestSerializer, urlWithoutToken } from '../../src/log-serializers.js'
 import { redactedUrl } from '../../src/broker/wait-for-redis.js'
 
 t.test('token bucket: a burst at once, then the sustained rate', async (t) => {
@@ -53,6 +53,8 @@ t.test('secrets masked in logged URLs', async (t) => {
   t.equal(urlWithoutToken('/topics?scope=local'), '/topics?scope=local')
   t.equal(urlWithoutToken('/message?token=eyJ.x.y&v=1'), '/message?token=%5Bredacted%5D&v=1')
   t.notMatch(urlWithoutToken('/message?%74oken=eyJsecret'), 'eyJsecret', 'an encoded name is caught too')
+  t.same(requestSerializer({ method: 'GET', url: '/message?token=abc', host: 'h', ip: '10.0.0.1', socket: { remotePort: 5 } }),
+    { method: 'GET', url: '/message?token=%5Bredacted%5D', host: 'h', remoteAddress: '10.0.0.1', remotePort: 5 }, 'the logged request')
   t.equal(redactedUrl('redis://:pw@host:6379'), 'redis://:***@host:6379')
   t.equal(redactedUrl('redis://host:6379/?password=pw'), 'redis://host:6379/?password=***')
 })
