@@ -12,6 +12,7 @@ const Instance = Type.Object({
 
 const clusterRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/cluster', {
+    config: { access: { action: 'subscribe', on: 'everything' } },
     schema: {
       response: {
         200: Type.Object({ mode: Type.String(), instances: Type.Array(Instance) }),

@@ -20,6 +20,7 @@ const History = Type.Object({
 
 const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics/:topic/history', {
+    config: { access: { action: 'subscribe', on: 'topic' } },
     schema: {
       params: TopicParams,
       querystring: HistoryQuery,

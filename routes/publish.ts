@@ -14,6 +14,7 @@ const ACCEPTED = Object.keys(BodyContent).join(' or ')
 const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/publish/:topic', {
     bodyLimit: fastify.config.MAX_MESSAGE_BYTES,
+    config: { access: { action: 'publish', on: 'topic' } },
     schema: {
       params: TopicParams,
       body: { content: BodyContent },

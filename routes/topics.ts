@@ -8,6 +8,7 @@ const ScopeQuery = Type.Object({
 
 const topicsRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics', {
+    config: { access: { action: 'subscribe', on: 'everything' } },
     schema: {
       querystring: ScopeQuery,
       response: { 200: Type.Object({ topics: Type.Array(TopicStats) }), 503: HttpError }
@@ -18,6 +19,7 @@ const topicsRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/topics/:topic', {
+    config: { access: { action: 'subscribe', on: 'topic' } },
     schema: {
       params: TopicParams,
       querystring: ScopeQuery,

@@ -1,4 +1,4 @@
-/** Fails when an import runs against the layers: app shell -> routes and plugins -> transport -> broker -> broker/redis, all -> contract. */
+/** Fails when an import runs against the layers: app shell -> routes and plugins -> transport -> broker, queue, access -> engines, all -> contract. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, posix, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +19,8 @@ export const RULES: Rule[] = [
   { from: 'src/broker/', forbidden: ['src/transport/', 'plugins/', 'routes/', ...SHELL], why: 'the broker core never imports the transport or the app' },
   { from: 'src/broker/', except: 'src/broker/redis/', forbidden: ['src/broker/redis/'], why: 'the core knows no engine detail: the Redis engine imports the core' },
   { from: 'src/transport/', forbidden: ['plugins/', 'routes/', ...SHELL], why: 'the transport is below the app that registers it' },
+  { from: 'src/access/', forbidden: ['src/broker/', 'src/transport/', 'plugins/', 'routes/', 'src/app.ts', 'src/server.ts'], why: 'access control judges identities and names: it meets the transport through the Identity it hands over' },
+  { from: 'src/queue/', forbidden: ['src/transport/', 'src/access/', 'plugins/', 'routes/', ...SHELL], why: 'work queues are a core of their own: the transport and routes call them' },
   { from: 'routes/', forbidden: ['plugins/'], why: 'routes use what plugins decorate, never a plugin file' },
   { from: 'client/', forbidden: ['src/broker/', 'src/transport/', 'plugins/', 'routes/', 'src/contract/schemas.ts', 'src/contract/frames.ts', ...SHELL], why: 'browsers load the SDK without a bundler: it may import only src/contract/codes.ts' }
 ]

@@ -18,12 +18,21 @@ import healthRoute from '../routes/health.js'
 import clusterRoute from '../routes/cluster.js'
 import historyRoute from '../routes/history.js'
 import clientRoute from '../routes/client.js'
+import securityHeadersPlugin from '../plugins/security-headers.js'
+import originsPlugin from '../plugins/origins.js'
+import connectionLimitsPlugin from '../plugins/connection-limits.js'
+import accessPlugin from '../plugins/access.js'
+import httpRateLimitPlugin from '../plugins/http-rate-limit.js'
+import { requestSerializer } from './log-serializers.js'
+import { trustProxy } from './trust-proxy.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logOptions(config.LOG_LEVEL),
+    // `?token=` on an upgrade URL is a credential: never in a log line
+    logger: { ...logOptions(config.LOG_LEVEL), serializers: { req: requestSerializer } },
     serverFactory: httpServerFactory(config),
     logController: new RequestLog(),
+    trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: config.MAX_MESSAGE_BYTES,
     // the Redis plugin waits up to REDIS_CONNECT_TIMEOUT_MS and then says why; Fastify's own limit comes after
     pluginTimeout: config.REDIS_CONNECT_TIMEOUT_MS + 5000,
@@ -35,6 +44,12 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(brokerErrorsPlugin)
   await app.register(jsonBodyPlugin)
   await app.register(websocketPlugin)
+  // refusals first and cheapest first: headers on every answer, then origin, connection caps, rate, identity
+  await app.register(securityHeadersPlugin)
+  await app.register(originsPlugin)
+  await app.register(connectionLimitsPlugin)
+  await app.register(accessPlugin)
+  await app.register(httpRateLimitPlugin)
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)
   await app.register(staticPlugin)

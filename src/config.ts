@@ -2,6 +2,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { parseBridge, type BridgeRule } from './broker/redis/bridge.js'
+import { accessSettings } from './access/access-settings.js'
+import { AllowedOrigins } from './access/allowed-origins.js'
+import { trustProxy } from './trust-proxy.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 type LogLevel = typeof LOG_LEVELS[number]
@@ -14,7 +17,9 @@ export const ConfigSchema = Type.Object({
   PING_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   MAX_SUBSCRIPTIONS: Type.Integer({ minimum: 1, default: 100 }),
   MAX_QUEUED_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
-  RATE_LIMIT_PER_SECOND: Type.Integer({ minimum: 1, default: 200 }),
+  // unset: 200 once an identity is configured, no limit otherwise (see src/access/access-control.ts)
+  RATE_LIMIT_PER_SECOND: Type.Optional(Type.Integer({ minimum: 1 })),
+  RATE_LIMIT_BURST: Type.Optional(Type.Integer({ minimum: 1 })),
   HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
@@ -29,7 +34,18 @@ export const ConfigSchema = Type.Object({
   REDIS_BRIDGE: Type.String({ default: '' }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 })
+  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 }),
+  API_KEYS: Type.String({ default: '' }),
+  // RFC 7518: an HS256 key at least as long as the hash
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  ANONYMOUS: Type.Optional(Type.String()),
+  TOKEN_GRACE_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  ALLOWED_ORIGINS: Type.String({ default: '*' }),
+  TRUST_PROXY: Type.Optional(Type.String()),
+  MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1 })),
+  MAX_CONNECTIONS_PER_IP: Type.Optional(Type.Integer({ minimum: 1 })),
+  MAX_TOPICS: Type.Integer({ minimum: 1, default: 100_000 })
 })
 
 /** The environment as validated, with REDIS_BRIDGE parsed into its rules. */
@@ -40,6 +56,15 @@ export type Config = Omit<Static<typeof ConfigSchema>, 'REDIS_BRIDGE'> & { REDIS
  * the variable. `env` defaults to process.env (and a .env file when present).
  */
 export function loadConfig (env?: Record<string, unknown>): Config {
+  const config = validated(env)
+  // values a schema cannot judge (ANONYMOUS's JSON, a key file, origins, proxies) are checked at start too
+  accessSettings(config)
+  new AllowedOrigins(config.ALLOWED_ORIGINS) // eslint-disable-line no-new
+  trustProxy(config.TRUST_PROXY)
+  return config
+}
+
+function validated (env: Record<string, unknown> | undefined): Config {
   let values: Static<typeof ConfigSchema>
   try {
     values = envSchema<Static<typeof ConfigSchema>>({

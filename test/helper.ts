@@ -41,8 +41,8 @@ export class TestClient {
     socket.on('close', () => { for (const wake of this.waiters.splice(0)) wake() })
   }
 
-  static async connect (t: Teardown, wsUrl: string): Promise<TestClient> {
-    const socket = new WebSocket(wsUrl)
+  static async connect (t: Teardown, wsUrl: string, options?: WebSocket.ClientOptions): Promise<TestClient> {
+    const socket = new WebSocket(wsUrl, options)
     t.teardown(() => socket.terminate())
     await new Promise<void>((resolve, reject) => {
       socket.once('open', resolve)

@@ -25,6 +25,9 @@ export const ErrorCode = {
   tooManySubscriptions: 'too_many_subscriptions',
   rateLimited: 'rate_limited',
   unavailable: 'unavailable',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  tokenExpired: 'token_expired',
   internal: 'internal_error'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
@@ -33,6 +36,8 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 export const CloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
+  /** private-use range: missing or bad credentials where they are required, or a token expired past its grace */
+  unauthorized: 4001,
   /** private-use range: a client that does not read its frames */
   slowConsumer: 4008
 } as const

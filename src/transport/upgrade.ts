@@ -1,7 +1,9 @@
-/** What the WebSocket upgrade leaves behind, let go once the socket is open. */
+/** What the WebSocket upgrade leaves behind, let go once the socket is open, and the answer to an upgrade whose credentials are refused. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
+import { CloseCode, ErrorCode } from '../contract/codes.js'
+import { errorFrame } from '../contract/frames.js'
 
 /**
  * Lets the upgrade's request objects go once the socket is open: otherwise an idle connection keeps
@@ -13,4 +15,11 @@ export function releaseUpgrade (socket: WebSocket, request: IncomingMessage): vo
   socket.removeAllListeners('error')
   const raw = request.socket as Socket & { _httpMessage?: ServerResponse | null }
   raw._httpMessage?.detachSocket(raw)
+}
+
+/** Sends the socket of a refused upgrade an `unauthorized` error frame, then closes it with 4001. */
+export function refuseUnauthenticated (socket: WebSocket, error: Error): void {
+  socket.on('error', () => {}) // the client may be gone already; nothing to do
+  socket.send(errorFrame(ErrorCode.unauthorized, `${error.message}; connect with a valid token or none`))
+  socket.close(CloseCode.unauthorized, 'unauthorized')
 }

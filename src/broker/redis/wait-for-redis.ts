@@ -30,9 +30,10 @@ export async function waitForRedis (redis: Redis, where: string, timeoutMs: numb
   })
 }
 
-/** The address as a log or an error may show it: any password masked. */
+/** The address as a log or an error may show it: any password masked (in the userinfo or as `?password=`). */
 export function redactedUrl (url: string): string {
   const parsed = new URL(url)
   if (parsed.password !== '') parsed.password = '***'
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***')
   return parsed.toString()
 }
