@@ -23,7 +23,12 @@ export const ConfigSchema = Type.Object({
   REDIS_BRIDGE: Type.String({ default: '' }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 })
+  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 }),
+  POSITION_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  QUEUE_MAX_LENGTH: Type.Integer({ minimum: 1, default: 100_000 }),
+  JOB_VISIBILITY_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
+  JOB_RESULT_TTL: Type.Integer({ minimum: 1, default: 600 })
 })
 
 export type Config = Static<typeof ConfigSchema>
