@@ -102,9 +102,11 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/claim', {
-    schema: { params: QueueParams, body: Type.Optional(ClaimBody), response: { 200: Claimed, 400: HttpError, 503: HttpError } }
+    schema: { params: QueueParams, body: ClaimBody, response: { 200: Claimed, 400: HttpError, 503: HttpError } },
+    // an empty POST claims with every default
+    preValidation: async (request) => { request.body ??= { max: 1, waitMs: 0 } }
   }, async (request, reply) => {
-    const body = request.body ?? { max: 1, waitMs: 0 }
+    const { body } = request
     // a worker that hangs up ends its wait, so nothing is claimed for nobody
     const gone = new AbortController()
     const onClose = (): void => { if (!reply.raw.writableFinished) gone.abort() }

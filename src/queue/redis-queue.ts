@@ -1,4 +1,5 @@
 /** The cluster work queues: every line in Redis, shared by all instances, each change one Lua script. */
+import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import { BrokerUnavailableError } from '../broker/broker.js'
 import { closeRedis } from '../broker/close-redis.js'
@@ -51,7 +52,14 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
       if (channel === `${prefix}wake`) this.wakeups.wake(message)
       else this.watchers.finish(JSON.parse(message) as JobEvent)
     })
+    // ioredis retries by itself; an outage is reported once, and the channels are subscribed again after it
+    let down = false
+    subscriber.on('error', (err) => {
+      if (!down) options.onError(err)
+      down = true
+    })
     subscriber.on('ready', () => {
+      down = false
       subscriber.subscribe(`${prefix}wake`, `${prefix}events`).catch(options.onError)
     })
     this.timers = [
@@ -63,7 +71,9 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
 
   /** Resolves once the channels are subscribed, so no wake-up is missed from the first claim on. */
   async connect (): Promise<void> {
-    await this.options.subscriber.subscribe(`${this.options.prefix}wake`, `${this.options.prefix}events`)
+    const { subscriber, prefix } = this.options
+    if (subscriber.status !== 'ready') await once(subscriber, 'ready')
+    await subscriber.subscribe(`${prefix}wake`, `${prefix}events`)
     this.beat()
   }
 
