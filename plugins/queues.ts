@@ -40,5 +40,6 @@ export default fp(async (fastify) => {
 
   if (queues instanceof RedisWorkQueue) await queues.connect()
   fastify.decorate('queues', queues as WorkQueue)
-  fastify.addHook('onClose', async () => queues.close())
+  // before the server stops: long-polls in flight answer at once, socket consumers' jobs go back while Redis is still there
+  fastify.addHook('preClose', async () => queues.close())
 }, { name: 'queues', dependencies: ['config'] })

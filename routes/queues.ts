@@ -111,6 +111,8 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     const gone = new AbortController()
     const onClose = (): void => { if (!reply.raw.writableFinished) gone.abort() }
     reply.raw.once('close', onClose)
+    // it may have hung up before this handler ran, when 'close' was already past
+    if (request.socket.destroyed) gone.abort()
     try {
       const jobs = await fastify.queues.claim(request.params.queue, {
         max: body.max,

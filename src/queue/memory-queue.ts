@@ -309,6 +309,7 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
   }
 
   async close (): Promise<void> {
+    this.wakeups.close()
     this.closed = true
     clearInterval(this.sweeper)
     await Promise.all([...this.consumptions].map(async (c) => c.cancel()))

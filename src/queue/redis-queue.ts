@@ -199,6 +199,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   }
 
   async close (): Promise<void> {
+    this.wakeups.close()
     for (const timer of this.timers) clearInterval(timer)
     await Promise.all([...this.consumptions].map(async (c) => c.cancel()))
     this.closed = true

@@ -3,12 +3,19 @@ import type { ClaimedJob, ClaimOptions } from './work-queue.js'
 
 export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>()
+  private closed = false
 
   wake (queue: string): void {
     const set = this.waiters.get(queue)
     if (set === undefined) return
     this.waiters.delete(queue)
     for (const wake of set) wake()
+  }
+
+  /** Ends every wait (the server is shutting down): waiting claims answer with what they have. */
+  close (): void {
+    this.closed = true
+    for (const queue of [...this.waiters.keys()]) this.wake(queue)
   }
 
   /**
@@ -28,7 +35,7 @@ export class Wakeups {
       try {
         jobs = await attempt()
         const left = deadline - Date.now()
-        if (jobs.length > 0 || left <= 0 || options.signal?.aborted === true) return jobs
+        if (jobs.length > 0 || left <= 0 || options.signal?.aborted === true || this.closed) return jobs
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left)
           const stop = (): void => {
