@@ -19,6 +19,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # package.json sits at /app next to dist/ and public/: the server finds public/ from the folder holding package.json
 COPY --from=build /app/dist dist
 COPY public public
+# the work-queue Lua scripts are read from the sources at start (tsc does not copy them)
+COPY src/queue/lua src/queue/lua
 USER node
 EXPOSE 3002
 # /ready, not /health: an instance that cannot reach Redis or is shutting down is up but must not get traffic.

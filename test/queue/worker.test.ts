@@ -48,7 +48,7 @@ t.test('npm run worker reads its settings from the environment', async (t) => {
   const q = new QueueClient(url)
   const { job } = (await q.enqueue({ visitor: 7, zone: 'north' })).body
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'examples', 'worker.ts')], {
-    env: { ...process.env, PROXYER_URL: url, PACE: '20', FAILURE_RATE: '0' }, stdio: ['ignore', 'pipe', 'inherit']
+    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', PROXYER_URL: url, PACE: '20', FAILURE_RATE: '0' }, stdio: ['ignore', 'pipe', 'inherit']
   })
   t.teardown(() => child.kill('SIGKILL'))
   await eventually(async () => (await q.job(job)).body.state === 'done', 'the booking is done', 15_000)
@@ -56,6 +56,6 @@ t.test('npm run worker reads its settings from the environment', async (t) => {
   const [code] = await once(child, 'exit')
   t.equal(code, 0, 'it stops cleanly on SIGTERM')
 
-  const bad = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'examples', 'worker.ts')], { env: { ...process.env, PACE: '0' }, stdio: 'ignore' })
+  const bad = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'examples', 'worker.ts')], { env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', PACE: '0' }, stdio: 'ignore' })
   t.equal((await once(bad, 'exit'))[0], 1, 'a bad PACE is refused')
 })
