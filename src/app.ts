@@ -7,6 +7,7 @@ import { RequestLog } from './request-log.js'
 import configPlugin from '../plugins/config.js'
 import redisPlugin from '../plugins/redis.js'
 import proxyerPlugin from '../plugins/proxyer.js'
+import queuesPlugin from '../plugins/queues.js'
 import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
 import brokerErrorsPlugin from '../plugins/broker-errors.js'
@@ -25,6 +26,7 @@ import accessPlugin from '../plugins/access.js'
 import httpRateLimitPlugin from '../plugins/http-rate-limit.js'
 import { requestSerializer } from './log-serializers.js'
 import { trustProxy } from './trust-proxy.js'
+import queuesRoute from '../routes/queues.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -52,6 +54,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(httpRateLimitPlugin)
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)
+  await app.register(queuesPlugin)
   await app.register(staticPlugin)
 
   await app.register(messageRoute)
@@ -61,6 +64,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(clusterRoute)
   await app.register(historyRoute)
   await app.register(clientRoute)
+  await app.register(queuesRoute)
 
   return app
 }

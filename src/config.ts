@@ -45,7 +45,12 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String()),
   MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1 })),
   MAX_CONNECTIONS_PER_IP: Type.Optional(Type.Integer({ minimum: 1 })),
-  MAX_TOPICS: Type.Integer({ minimum: 1, default: 100_000 })
+  MAX_TOPICS: Type.Integer({ minimum: 1, default: 100_000 }),
+  POSITION_INTERVAL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  QUEUE_MAX_LENGTH: Type.Integer({ minimum: 1, default: 100_000 }),
+  JOB_VISIBILITY_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
+  JOB_RESULT_TTL: Type.Integer({ minimum: 1, default: 600 })
 })
 
 /** The environment as validated, with REDIS_BRIDGE parsed into its rules. */

@@ -1,0 +1,209 @@
+/** The cluster work queues: every line in Redis, shared by all instances, each change one Lua script. */
+import { once } from 'node:events'
+import type { Redis } from 'ioredis'
+import { BrokerUnavailableError } from '../broker/broker.js'
+import { closeRedis } from '../broker/redis/close-redis.js'
+import { newToken } from './job-id.js'
+import { loadScripts, type RunScript } from './redis-scripts.js'
+import { JobWatchers, type PositionSource } from './job-watchers.js'
+import { Wakeups } from './wakeups.js'
+import { ConsumerCounts } from './consumer-counts.js'
+import { QueueConsumption } from './consumption.js'
+import {
+  QueueFullError, type ClaimedJob, type ClaimOptions, type Clock, type Consumption, type EnqueueResult, type FailedJob,
+  type HoldOutcome, type JobConsumer, type JobEvent, type JobListener, type JobState, type JobStatus, type QueueLimits,
+  type QueueStats, type WorkQueue
+} from './work-queue.js'
+
+export interface RedisQueueOptions {
+  commands: Redis
+  /** For SUBSCRIBE only; the engine owns it and closes it. */
+  subscriber: Redis
+  /** Key prefix of the queues' own namespace (REDIS_PREFIX + 'q:'). */
+  prefix: string
+  instanceId: string
+  instanceTtlMs: number
+  limits: QueueLimits
+  visibilityMs: number
+  sweepIntervalMs: number
+  now?: Clock
+  onError: (err: unknown) => void
+}
+
+type RawJob = [string, string, string, number, string]
+
+export class RedisWorkQueue implements WorkQueue, PositionSource {
+  private readonly run: RunScript
+  private readonly wakeups = new Wakeups()
+  private readonly consumers: ConsumerCounts
+  private readonly watchers: JobWatchers
+  private readonly timers: NodeJS.Timeout[]
+  private readonly consumptions = new Set<Consumption>()
+  private readonly now: Clock
+  private closed = false
+
+  constructor (private readonly options: RedisQueueOptions) {
+    this.now = options.now ?? Date.now
+    this.run = loadScripts(options.commands)
+    this.consumers = new ConsumerCounts(() => this.beat())
+    this.watchers = new JobWatchers(this, options.limits.positionIntervalMs, options.onError)
+    const { subscriber, prefix } = options
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === `${prefix}wake`) this.wakeups.wake(message)
+      else this.watchers.finish(JSON.parse(message) as JobEvent)
+    })
+    // ioredis retries by itself; an outage is reported once, and the channels are subscribed again after it
+    let down = false
+    subscriber.on('error', (err) => {
+      if (!down) options.onError(err)
+      down = true
+    })
+    subscriber.on('ready', () => {
+      down = false
+      subscriber.subscribe(`${prefix}wake`, `${prefix}events`).catch(options.onError)
+    })
+    this.timers = [
+      setInterval(() => { this.sweep().catch(options.onError) }, options.sweepIntervalMs),
+      setInterval(() => this.beat(), Math.max(50, Math.floor(options.instanceTtlMs / 3)))
+    ]
+    for (const timer of this.timers) timer.unref()
+  }
+
+  /** Resolves once the channels are subscribed, so no wake-up is missed from the first claim on. */
+  async connect (): Promise<void> {
+    const { subscriber, prefix } = this.options
+    if (subscriber.status !== 'ready') await once(subscriber, 'ready')
+    await subscriber.subscribe(`${prefix}wake`, `${prefix}events`)
+    this.beat()
+  }
+
+  get ready (): boolean {
+    return !this.closed && this.options.commands.status === 'ready'
+  }
+
+  private async script (name: Parameters<RunScript>[0], args: Array<string | number>): Promise<unknown> {
+    const { prefix, limits } = this.options
+    try {
+      return await this.run(name, [prefix, this.now(), limits.maxAttempts, limits.resultTtlMs, limits.queueTtlMs], args)
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+  }
+
+  /** Tells the cluster this instance lives, with its consumers per queue. */
+  private beat (): void {
+    if (!this.ready) return
+    const pairs = this.consumers.entries().flat()
+    this.script('heartbeat', [this.options.instanceId, this.options.instanceTtlMs * 2, ...pairs]).catch(this.options.onError)
+  }
+
+  /** Lapsed and due jobs of every queue; any instance may run it, each change is atomic. */
+  async sweep (): Promise<void> {
+    if (this.ready) await this.script('sweep', [1000])
+  }
+
+  async enqueue (queue: string, message: unknown): Promise<EnqueueResult> {
+    const id = newToken()
+    const position = await this.script('enqueue', [queue, id, JSON.stringify(message) ?? 'null', this.options.limits.maxLength]) as number
+    if (position < 0) throw new QueueFullError(queue, this.options.limits.maxLength)
+    return { queue, job: id, position }
+  }
+
+  async claim (queue: string, options: ClaimOptions): Promise<ClaimedJob[]> {
+    const attempt = async (): Promise<ClaimedJob[]> => {
+      const receipts = Array.from({ length: options.max }, newToken)
+      const raw = await this.script('claim', [queue, options.visibilityMs, ...receipts]) as RawJob[]
+      return raw.map(([job, receipt, message, attempt, enqueuedAt]) =>
+        ({ job, receipt, message: JSON.parse(message), attempt, enqueuedAt: new Date(Number(enqueuedAt)).toISOString() }))
+    }
+    const claim = async (): Promise<ClaimedJob[]> => this.wakeups.claim(queue, options, attempt)
+    return options.counted === true || options.waitMs === 0 ? claim() : this.consumers.during(queue, claim)
+  }
+
+  async ack (queue: string, job: string, receipt: string, result: unknown): Promise<HoldOutcome> {
+    return await this.script('ack', [queue, job, receipt, JSON.stringify(result) ?? 'null']) as HoldOutcome
+  }
+
+  async nack (queue: string, job: string, receipt: string, error: string | undefined, delayMs: number): Promise<HoldOutcome> {
+    return await this.script('nack', [queue, job, receipt, error ?? 'nacked by the worker', delayMs]) as HoldOutcome
+  }
+
+  async extend (queue: string, job: string, receipt: string, visibilityMs: number): Promise<HoldOutcome> {
+    return await this.script('extend', [queue, job, receipt, visibilityMs]) as HoldOutcome
+  }
+
+  async status (queue: string, job: string): Promise<JobStatus | undefined> {
+    const raw = await this.script('status', [queue, job]) as [string, number, string, string, number] | null
+    if (raw === null) return undefined
+    const [state, attempts, result, error, position] = raw
+    const status: JobStatus = { queue, job, state: (state === 'delayed' ? 'waiting' : state) as JobState, attempts }
+    if (position > 0) status.position = position
+    if (state === 'done') status.result = JSON.parse(result)
+    else if (error !== '') status.error = error
+    return status
+  }
+
+  async positions (queue: string, jobs: string[]): Promise<Array<number | null>> {
+    const raw = await this.script('positions', [queue, ...jobs]) as number[]
+    return raw.map((position) => position === -2 ? null : position)
+  }
+
+  async queues (): Promise<string[]> {
+    try {
+      return await this.options.commands.zrangebyscore(`${this.options.prefix}queues`, this.now() - this.options.limits.queueTtlMs, '+inf')
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+  }
+
+  async stats (queue: string): Promise<QueueStats | undefined> {
+    const raw = await this.script('stats', [queue, this.now() - this.options.instanceTtlMs]) as number[] | null
+    if (raw === null) return undefined
+    const [waiting, active, consumers, enqueued, done, failed, oldest] = raw
+    return { queue, waiting, active, consumers, enqueued, done, failed, oldestWaitingMs: oldest === 0 ? 0 : Math.max(0, this.now() - oldest) }
+  }
+
+  async failed (queue: string, limit: number): Promise<FailedJob[] | undefined> {
+    if (await this.stats(queue) === undefined) return undefined
+    let raw: string[]
+    try {
+      raw = await this.options.commands.lrange(`${this.options.prefix}failed:${queue}`, 0, limit - 1)
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+    return raw.map((entry) => {
+      const job = JSON.parse(entry) as Omit<FailedJob, 'failedAt'> & { failedAt: number }
+      return { ...job, failedAt: new Date(job.failedAt).toISOString() }
+    })
+  }
+
+  async watch (queue: string, job: string, listener: JobListener): Promise<(() => void) | undefined> {
+    return this.watchers.watch(queue, job, listener)
+  }
+
+  consume (queue: string, consumer: JobConsumer, prefetch: number): Consumption {
+    this.consumers.add(queue, 1)
+    const consumption = new QueueConsumption(this, consumer, {
+      queue,
+      prefetch,
+      visibilityMs: this.options.visibilityMs,
+      pollMs: 30_000,
+      onError: this.options.onError,
+      onStop: () => {
+        this.consumers.add(queue, -1)
+        this.consumptions.delete(consumption)
+      }
+    })
+    this.consumptions.add(consumption)
+    return consumption
+  }
+
+  async close (): Promise<void> {
+    this.wakeups.close()
+    for (const timer of this.timers) clearInterval(timer)
+    await Promise.all([...this.consumptions].map(async (c) => c.cancel()))
+    this.closed = true
+    this.watchers.close()
+    await closeRedis(this.options.subscriber)
+  }
+}

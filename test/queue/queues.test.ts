@@ -1,0 +1,244 @@
+/** The work queues over HTTP and through the interface the socket uses, run from one table in embedded and in Redis mode. */
+import t, { type Test } from 'tap'
+import { eventually, type RunningApp, startApp } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
+import { call, QueueClient } from './http.js'
+import type { ClaimedJob, JobEvent } from '../../src/queue/work-queue.js'
+
+type Env = Parameters<typeof startApp>[1]
+
+interface Mode {
+  name: string
+  start: (t: Test, env?: Env) => Promise<RunningApp>
+}
+
+const modes: Mode[] = [
+  { name: 'embedded', start: async (t, env) => startApp(t, env) },
+  {
+    name: 'redis',
+    start: async (t, env) => {
+      const redis = await RedisServer.start(t)
+      return startApp(t, { ...env, REDIS_URL: redis.url })
+    }
+  }
+]
+
+interface Scenario {
+  name: string
+  env?: Env
+  run: (t: Test, app: RunningApp, q: QueueClient) => Promise<void>
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'enqueue, claim, ack: the producer reads the result, the figures count it',
+    run: async (t, { url }, q) => {
+      const first = await q.enqueue({ visitor: 2199, zone: 'en00030' })
+      t.equal(first.status, 201)
+      t.match(first.body, { queue: 'bookings', job: /^[A-Za-z0-9_-]{22}$/, position: 1 })
+      const text = await call(`${url}/queues/bookings/jobs`, 'POST', 'plain booking', 'text/plain')
+      t.match(text, { status: 201, body: { position: 2 } })
+      const jobs = await q.claim({ max: 5 })
+      t.same(jobs.map((j) => [j.job, j.message, j.attempt]), [[first.body.job, { visitor: 2199, zone: 'en00030' }, 1], [text.body.job, 'plain booking', 1]])
+      t.not(jobs[0].receipt, jobs[1].receipt, 'each delivery has its own receipt')
+      t.match(await q.job(first.body.job), { status: 200, body: { state: 'active', attempts: 1 } })
+      t.match(await q.ack(first.body.job, jobs[0].receipt, { ticket: 32925 }), { status: 200, body: { queue: 'bookings', job: first.body.job } })
+      t.same((await q.job(first.body.job)).body, { queue: 'bookings', job: first.body.job, state: 'done', attempts: 1, result: { ticket: 32925 } })
+      const batch = await call(`${url}/queues/bookings/ack`, 'POST', {
+        jobs: [{ job: text.body.job, receipt: jobs[1].receipt }, { job: first.body.job, receipt: jobs[0].receipt }, { job: 'nope', receipt: 'x' }]
+      })
+      t.same(batch.body.results, [
+        { job: text.body.job, status: 200 }, { job: first.body.job, status: 409, code: 'not_held' }, { job: 'nope', status: 404, code: 'unknown_job' }
+      ])
+      t.match((await q.stats()).body, { queue: 'bookings', waiting: 0, active: 0, enqueued: 2, done: 2, failed: 0, oldestWaitingMs: 0 })
+      t.same((await call(`${url}/queues`, 'GET')).body.queues.map((s: { queue: string }) => s.queue), ['bookings'])
+    }
+  },
+  {
+    name: 'a hold that lapses goes out again with attempt + 1, and the stale receipt is refused',
+    run: async (t, _app, q) => {
+      const { job } = (await q.enqueue('b1')).body
+      const [first] = await q.claim({ visibilityMs: 150 })
+      await eventually(async () => (await q.job(job)).body.state === 'waiting', 'the hold lapsed')
+      const [second] = await q.claim()
+      t.match(second, { job, attempt: 2 })
+      t.not(second.receipt, first.receipt)
+      t.match(await q.ack(job, first.receipt, 'late'), { status: 409, body: { code: 'not_held' } })
+      t.match(await q.nack(job, first.receipt), { status: 409, body: { code: 'not_held' } })
+      t.match((await q.job(job)).body, { state: 'active', attempts: 2 }, 'the refused ack changed nothing')
+      t.match(await q.ack(job, second.receipt, 'ok'), { status: 200 })
+    }
+  },
+  {
+    name: 'the last attempt failed fails the job at once, without another claim',
+    env: { JOB_MAX_ATTEMPTS: 2 },
+    run: async (t, { url }, q) => {
+      const { job } = (await q.enqueue({ visitor: 1 })).body
+      const [first] = await q.claim()
+      t.match(await q.nack(job, first.receipt, { error: 'zone closed' }), { status: 200 })
+      t.match((await q.job(job)).body, { state: 'waiting', position: 1, attempts: 1, error: 'zone closed' })
+      await q.claim({ visibilityMs: 150 })
+      await eventually(async () => (await q.job(job)).body.state === 'failed', 'the sweep failed the job')
+      t.match((await q.job(job)).body, { state: 'failed', attempts: 2, error: /visibility/ })
+      const failed = await call(`${url}/queues/bookings/failed`, 'GET')
+      t.match(failed.body, { queue: 'bookings', jobs: [{ job, message: { visitor: 1 }, attempts: 2, error: /visibility/, failedAt: String }] })
+      t.same(await q.claim(), [], 'a failed job is not handed out')
+      t.match((await q.stats()).body, { failed: 1, waiting: 0, active: 0 })
+    }
+  },
+  {
+    name: 'a full queue refuses with 429 and queues nothing',
+    env: { QUEUE_MAX_LENGTH: 2 },
+    run: async (t, _app, q) => {
+      await q.enqueue(1)
+      await q.enqueue(2)
+      const refused = await q.enqueue(3)
+      t.match(refused, { status: 429, body: { code: 'queue_full' } })
+      t.equal(refused.headers.get('retry-after'), '1')
+      t.match((await q.stats()).body, { waiting: 2, enqueued: 2 })
+      const jobs = await q.claim({ max: 10 })
+      t.same(jobs.map((j) => j.message), [1, 2])
+      t.equal((await q.enqueue(4)).status, 201, 'held jobs leave room in line')
+    }
+  },
+  {
+    name: 'a watcher sees its place go down as the line moves, 0 while held, then the result',
+    env: { POSITION_INTERVAL_MS: 50 },
+    run: async (t, { app }, q) => {
+      for (const n of [1, 2]) await q.enqueue(n)
+      const { job } = (await q.enqueue(3)).body
+      const events: JobEvent[] = []
+      const stop = await app.queues.watch('bookings', job, (event) => events.push(event))
+      t.type(stop, 'function')
+      const seen = async (match: (e: JobEvent) => boolean, what: string): Promise<void> =>
+        eventually(async () => events.some(match), what, 5000)
+      for (const expected of [2, 1]) {
+        const [next] = await q.claim()
+        await q.ack(next.job, next.receipt)
+        await seen((e) => e.type === 'position' && e.position === expected, `position ${expected}`)
+      }
+      const [mine] = await q.claim()
+      await seen((e) => e.type === 'position' && e.position === 0, 'position 0 while held')
+      await q.ack(job, mine.receipt, { ticket: 7 })
+      await seen((e) => e.type === 'done', 'the result')
+      t.same(events.map((e) => e.type === 'position' ? e.position : e.type), [3, 2, 1, 0, 'done'])
+      t.same(events.at(-1), { type: 'done', queue: 'bookings', job, result: { ticket: 7 } })
+      const late: JobEvent[] = []
+      await app.queues.watch('bookings', job, (event) => late.push(event))
+      t.same(late, [{ type: 'done', queue: 'bookings', job, result: { ticket: 7 } }], 'watching a finished job tells its outcome at once')
+      t.equal(await app.queues.watch('bookings', 'AAAAAAAAAAAAAAAAAAAAAA', () => {}), undefined, 'an unknown job cannot be watched')
+    }
+  },
+  {
+    name: 'claims racing never get the same job',
+    run: async (t, _app, q) => {
+      await Promise.all(Array.from({ length: 60 }, async (_, n) => q.enqueue(n)))
+      const claims = await Promise.all(Array.from({ length: 12 }, async () => q.claim({ max: 7 })))
+      const ids = claims.flat().map((j) => j.job)
+      t.equal(ids.length, 60)
+      t.equal(new Set(ids).size, 60, 'no job was handed out twice')
+    }
+  },
+  {
+    name: 'a long-poll is answered as soon as a job arrives',
+    run: async (t, _app, q) => {
+      // the queue exists from its first job on, so the waiting claim shows in its figures
+      await q.enqueue('first')
+      const [first] = await q.claim()
+      await q.ack(first.job, first.receipt)
+      const claim = q.claim({ waitMs: 10_000 })
+      await eventually(async () => (await q.stats()).body.consumers === 1, 'the claim waits', 5000)
+      const started = Date.now()
+      const { job } = (await q.enqueue('now')).body
+      const [claimed] = await claim
+      t.equal(claimed.job, job)
+      t.ok(Date.now() - started < 1000, `answered after ${Date.now() - started} ms, not at the end of the wait`)
+      t.same(await q.claim({ waitMs: 100 }), [], 'an empty list when the wait ends')
+    }
+  },
+  {
+    name: 'a job given back goes to the front of the line',
+    run: async (t, _app, q) => {
+      const a = (await q.enqueue('a')).body.job
+      await q.enqueue('b')
+      const [held] = await q.claim()
+      t.equal(held.job, a)
+      await q.enqueue('c')
+      await q.nack(a, held.receipt)
+      t.match((await q.job(a)).body, { state: 'waiting', position: 1 })
+      const jobs = await q.claim({ max: 3 })
+      t.same(jobs.map((j) => [j.message, j.attempt]), [['a', 2], ['b', 1], ['c', 1]])
+    }
+  },
+  {
+    name: 'a nack with a delay keeps the job out of line until then',
+    run: async (t, _app, q) => {
+      const { job } = (await q.enqueue('later')).body
+      const [held] = await q.claim()
+      await q.nack(job, held.receipt, { delayMs: 300, error: 'busy' })
+      t.match((await q.job(job)).body, { state: 'waiting', attempts: 1, error: 'busy' })
+      t.notOk('position' in (await q.job(job)).body, 'no place in line while delayed')
+      t.match((await q.stats()).body, { waiting: 1, active: 0 })
+      t.same(await q.claim(), [])
+      const [again] = await q.claim({ waitMs: 5000 })
+      t.match(again, { job, attempt: 2 })
+    }
+  },
+  {
+    name: 'bad inputs get clear errors and change nothing',
+    env: { MAX_MESSAGE_BYTES: 256 },
+    run: async (t, { url }, q) => {
+      const { job } = (await q.enqueue('kept')).body
+      for (const max of [0, 101, 'two']) {
+        t.match(await call(`${url}/queues/bookings/claim`, 'POST', { max }), { status: 400, body: { message: /max/ } }, `max ${String(max)}`)
+      }
+      t.match(await call(`${url}/queues/bookings/claim`, 'POST', { waitMs: 30_001 }), { status: 400 })
+      t.match(await q.ack('not-a-job', 'r'), { status: 404, body: { code: 'unknown_job' } })
+      t.match(await q.ack('AAAAAAAAAAAAAAAAAAAAAA', 'r'), { status: 404, body: { code: 'unknown_job' } })
+      t.match(await q.nack('not-a-job', 'r'), { status: 404, body: { code: 'unknown_job' } })
+      t.match(await q.job('not-a-job'), { status: 404, body: { code: 'unknown_job' } })
+      t.match(await q.ack(job, 'wrong-receipt'), { status: 409, body: { code: 'not_held' } })
+      t.match(await call(`${url}/queues/other/jobs/${job}/ack`, 'POST', { receipt: 'r' }), { status: 404, body: { code: 'unknown_job' } }, 'a job of another queue')
+      t.match(await call(`${url}/queues/bookings/jobs/${job}/ack`, 'POST', {}), { status: 400, body: { message: /receipt/ } })
+      t.match(await q.enqueue('x'.repeat(300)), { status: 413 })
+      t.match(await call(`${url}/queues/bad%20name/jobs`, 'POST', { message: 1 }), { status: 400 })
+      t.match(await call(`${url}/queues/bookings/jobs`, 'POST', { other: 1 }), { status: 400 })
+      t.match(await call(`${url}/queues/nothing`, 'GET'), { status: 404, body: { code: 'unknown_queue' } })
+      t.match(await call(`${url}/queues/nothing/failed`, 'GET'), { status: 404, body: { code: 'unknown_queue' } })
+      t.match(await call(`${url}/queues/nothing/claim`, 'POST'), { status: 200, body: { jobs: [] } }, 'an empty POST claims with the defaults')
+      t.match((await q.stats()).body, { waiting: 1, active: 0, enqueued: 1 }, 'nothing changed')
+      const [held] = await q.claim()
+      t.equal(held.job, job)
+    }
+  },
+  {
+    name: 'a socket consumer gets jobs up to its prefetch, and its held jobs return at once when it stops',
+    run: async (t, { app }, q) => {
+      for (const n of [1, 2, 3]) await q.enqueue(n)
+      const got: ClaimedJob[] = []
+      const consumption = app.queues.consume('bookings', { deliver: (queue, job) => got.push(job) }, 2)
+      await eventually(async () => got.length === 2, 'two jobs delivered', 5000)
+      t.match((await q.stats()).body, { active: 2, waiting: 1, consumers: 1 })
+      t.equal(await consumption.ack(got[0].job, { ticket: 1 }), 200)
+      await eventually(async () => got.length === 3, 'the third once there was room', 5000)
+      t.equal(await consumption.ack(got[0].job, null), 409, 'a job it no longer holds')
+      t.equal(await consumption.ack('AAAAAAAAAAAAAAAAAAAAAA', null), 404)
+      t.equal(await consumption.nack(got[1].job, 'retry', 0), 200)
+      await eventually(async () => got.length === 4, 'the nacked job comes back to it', 5000)
+      t.match(got[3], { job: got[1].job, attempt: 2 })
+      await consumption.cancel()
+      t.match((await q.stats()).body, { active: 0, waiting: 2, consumers: 0 }, 'held jobs went back in line at once')
+      const jobs = await q.claim({ max: 5 })
+      t.same(jobs.map((j) => j.message), [2, 3], 'at the front, in order')
+    }
+  }
+]
+
+for (const mode of modes) {
+  for (const scenario of scenarios) {
+    t.test(`${mode.name}: ${scenario.name}`, async (t) => {
+      const app = await mode.start(t, scenario.env)
+      await scenario.run(t, app, new QueueClient(app.url))
+    })
+  }
+}
