@@ -29,6 +29,9 @@ export const ConfigSchema = Type.Object({
   HISTORY_SIZE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000 }),
   HISTORY_TTL: Type.Integer({ minimum: 0, default: 600 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_TLS: Type.Boolean({ default: false }),
   REDIS_PREFIX: Type.String({ default: 'proxyer:' }),
   /** channel=topic,pattern*=topic: parsed into rules by loadConfig() */
   REDIS_BRIDGE: Type.String({ default: '' }),
@@ -50,7 +53,8 @@ export const ConfigSchema = Type.Object({
   QUEUE_MAX_LENGTH: Type.Integer({ minimum: 1, default: 100_000 }),
   JOB_VISIBILITY_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
-  JOB_RESULT_TTL: Type.Integer({ minimum: 1, default: 600 })
+  JOB_RESULT_TTL: Type.Integer({ minimum: 1, default: 600 }),
+  WORKERS: Type.Integer({ minimum: 1, maximum: 256, default: 1 })
 })
 
 /** The environment as validated, with REDIS_BRIDGE parsed into its rules. */
@@ -66,6 +70,7 @@ export function loadConfig (env?: Record<string, unknown>): Config {
   accessSettings(config)
   new AllowedOrigins(config.ALLOWED_ORIGINS) // eslint-disable-line no-new
   trustProxy(config.TRUST_PROXY)
+  checkRedisChoice(config)
   return config
 }
 
@@ -83,4 +88,30 @@ function validated (env: Record<string, unknown> | undefined): Config {
     throw new Error(`Invalid configuration: ${reason}`)
   }
   return { ...values, REDIS_BRIDGE: parseBridge(values.REDIS_BRIDGE) }
+}
+/** One Redis or one Redis Cluster, each seed a host:port, and several workers only with one of them. */
+function checkRedisChoice (config: Config): void {
+  if (config.REDIS_CLUSTER_NODES !== undefined) {
+    if (config.REDIS_URL !== undefined) {
+      throw new Error('Invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both')
+    }
+    clusterSeeds(config.REDIS_CLUSTER_NODES)
+  }
+  if (config.WORKERS > 1 && config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined) {
+    throw new Error(`Invalid configuration: WORKERS=${config.WORKERS} needs REDIS_URL or REDIS_CLUSTER_NODES, since each worker is an instance and instances share topics only through Redis`)
+  }
+}
+
+/** REDIS_CLUSTER_NODES as ioredis' Cluster takes its seeds; throws a sentence naming the bad entry. */
+export function clusterSeeds (spec: string): Array<{ host: string, port: number }> {
+  const entries = spec.split(',').map((entry) => entry.trim())
+  return entries.map((entry) => {
+    // host:port, the host a name, an IPv4 address or a bracketed IPv6 address
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry)
+    const port = Number(match?.[2])
+    if (match === null || port < 1 || port > 65535) {
+      throw new Error(`Invalid configuration: REDIS_CLUSTER_NODES entry "${entry}" must be host:port (port 1 to 65535), entries separated by commas, as in 10.0.0.1:7000,10.0.0.2:7000`)
+    }
+    return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port }
+  })
 }

@@ -1,22 +1,32 @@
-/** Starts proxyer: reads the environment, listens, and shuts down gracefully on a signal. */
+/** Starts proxyer: reads the environment, listens, and shuts down gracefully on a signal; with WORKERS>1, forks the workers first. */
+import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
+import { runWorkers } from './workers.js'
 
 let config: Config
 try {
   config = loadConfig()
+  // the setting is checked, but the engine that uses it is not in this build: say so rather than run embedded
+  if (config.REDIS_CLUSTER_NODES !== undefined) throw new Error('REDIS_CLUSTER_NODES is accepted but Redis Cluster mode is not built yet; use REDIS_URL')
 } catch (err) {
   // a bad setting is for a person to fix: its sentence says which and why, a stack trace would only bury it
   process.stderr.write(`${(err as Error).message}\n`)
   process.exit(1)
 }
-const app = await buildApp(config)
 
-closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ err, signal }) => {
-  if (err !== undefined) app.log.error({ err }, 'closing after an error')
-  else app.log.info({ signal }, 'shutting down')
-  await app.close()
-})
+if (config.WORKERS > 1 && cluster.isPrimary) {
+  const { default: pino } = await import('pino')
+  runWorkers(config, pino({ level: config.LOG_LEVEL }))
+} else {
+  const app = await buildApp(config)
 
-await app.listen({ port: config.PORT, host: config.HOST })
+  closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ err, signal }) => {
+    if (err !== undefined) app.log.error({ err }, 'closing after an error')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+  })
+
+  await app.listen({ port: config.PORT, host: config.HOST })
+}

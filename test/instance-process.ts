@@ -20,6 +20,8 @@ export interface InstanceOptions {
   startTimeoutMs?: number
   /** The port to listen on, e.g. the one a stopped instance had, behind a proxy (default: a free one). */
   port?: number
+  /** A compiled server.js to run with plain node instead of src/server.ts through tsx (whose loader hangs node:cluster workers). */
+  compiled?: string
 }
 
 /** Keeps the tail of what the process printed, for failure messages. */
@@ -62,7 +64,8 @@ export class InstanceProcess {
     // nothing is ever written there, so every instance shares it and nothing is left to clean up
     const cwd = join(tmpdir(), 'proxyer-instance-cwd')
     mkdirSync(cwd, { recursive: true })
-    const [command, ...args] = [...parentDeathSignal('KILL'), process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'src', 'server.ts')]
+    const entry = options.compiled === undefined ? ['--import', import.meta.resolve('tsx'), join(projectRoot, 'src', 'server.ts')] : [options.compiled]
+    const [command, ...args] = [...parentDeathSignal('KILL'), process.execPath, ...entry]
     const child = spawn(command, args, {
       cwd,
       env: {

@@ -1,0 +1,67 @@
+/** WORKERS=N: the real server forks N processes sharing one port, each an instance sharing topics through Redis. */
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { projectRoot } from '../../src/project-root.js'
+import { eventually, getJson, TestClient } from '../helper.js'
+import { InstanceProcess } from '../instance-process.js'
+import { RedisServer } from '../redis-server.js'
+
+// tsx's loader hangs node:cluster workers (privatenumber/tsx#648): the server runs compiled, built once for this file
+// into the ignored tmp/ folder, under the project root so it finds node_modules and the public folder
+t.setTimeout(240_000)
+mkdirSync(join(projectRoot, 'tmp'), { recursive: true })
+const build = mkdtempSync(join(projectRoot, 'tmp', 'workers-build-'))
+t.teardown(() => rmSync(build, { recursive: true, force: true }))
+await promisify(execFile)(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(projectRoot, 'tsconfig.build.json'), '--outDir', build])
+// three node processes start on a busy two-core machine: give them time
+const compiled = { compiled: join(build, 'src', 'server.js'), startTimeoutMs: 60_000 }
+
+t.test('WORKERS=2: both workers answer on the one port as distinct instances, and a publish through one reaches subscribers on the other', async (t) => {
+  const redis = await RedisServer.start(t)
+  const server = await InstanceProcess.start(t, { REDIS_URL: redis.url, WORKERS: 2, INSTANCE_ID: 'host', INSTANCE_TTL_MS: 600 }, compiled)
+
+  // the primary hands connections to the workers in turn: asked often enough, each answers as `self`
+  const answered = new Set<string>()
+  await eventually(async () => {
+    const view = await getJson(`${server.url}/cluster`)
+    answered.add(view.instances.find((i: any) => i.self === true)?.id)
+    return answered.size === 2 && view.instances.length === 2
+  }, 'both workers answer /cluster', 60_000)
+  t.same([...answered].sort(), ['host-1', 'host-2'], 'two instances, named after INSTANCE_ID')
+
+  const sockets: TestClient[] = []
+  for (let i = 0; i < 4; i++) {
+    const client = await TestClient.connect(t, server.wsUrl)
+    await client.request({ action: 'subscribe', topic: 'booked' })
+    sockets.push(client)
+  }
+  // round robin gives each worker two of the four sockets; /cluster shows where they landed
+  await eventually(async () => {
+    const connections = (await getJson(`${server.url}/cluster`)).instances.map((i: any) => i.connections)
+    return connections.length === 2 && connections.every((c: number) => c > 0) && connections[0] + connections[1] === 4
+  }, 'each worker holds some of the sockets')
+
+  for (const [i, publisher] of sockets.entries()) {
+    t.match(await publisher.request({ action: 'publish', topic: 'booked', message: `from ${i}` }), { subscribers: 4 }, `socket ${i}'s publish counts all four subscribers`)
+  }
+  for (const client of sockets) await client.waitFor((f) => f.message === 'from 3')
+  for (const [i, client] of sockets.entries()) {
+    t.same(client.deliveries.map((f) => f.message), ['from 0', 'from 1', 'from 2', 'from 3'], `socket ${i} got every publish, from both workers, in order`)
+  }
+
+  server.kill('SIGTERM')
+  t.match(await server.exited, { code: 0 }, 'SIGTERM stops the workers and the primary cleanly')
+})
+
+t.test('WORKERS=2 without Redis refuses to start, saying why', async (t) => {
+  await t.rejects(InstanceProcess.start(t, { WORKERS: 2 }, compiled), /exited \(\{"code":1,"signal":null\}\)[^]*WORKERS=2 needs REDIS_URL or REDIS_CLUSTER_NODES/)
+})
+
+t.test('a worker that cannot reach Redis stops the whole server with exit code 1, not a restart loop', async (t) => {
+  const redis = await RedisServer.reserve(t)
+  await t.rejects(InstanceProcess.start(t, { REDIS_URL: redis.url, WORKERS: 2, REDIS_CONNECT_TIMEOUT_MS: 300 }, compiled),
+    /exited \(\{"code":1,"signal":null\}\)[^]*a worker stopped before it listened/)
+})
