@@ -26,7 +26,9 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const body = request.body as { message: unknown } | string
     const message = typeof body === 'string' ? body : body.message
-    return fastify.proxyer.publish(request.params.topic, message)
+    const result = await fastify.proxyer.publish(request.params.topic, message)
+    fastify.metrics.publishes.inc({ transport: 'http' })
+    return result
   })
 }
 

@@ -7,6 +7,7 @@ import proxyerPlugin from '../plugins/proxyer.js'
 import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
 import brokerErrorsPlugin from '../plugins/broker-errors.js'
+import metricsPlugin from '../plugins/metrics.js'
 import messageRoute from '../routes/message.js'
 import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
@@ -14,6 +15,7 @@ import healthRoute from '../routes/health.js'
 import clusterRoute from '../routes/cluster.js'
 import historyRoute from '../routes/history.js'
 import clientRoute from '../routes/client.js'
+import metricsRoute from '../routes/metrics.js'
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -30,6 +32,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(websocketPlugin)
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)
+  await app.register(metricsPlugin)
   await app.register(staticPlugin)
 
   await app.register(messageRoute)
@@ -39,6 +42,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(clusterRoute)
   await app.register(historyRoute)
   await app.register(clientRoute)
+  await app.register(metricsRoute)
 
   return app
 }

@@ -23,7 +23,9 @@ export const ConfigSchema = Type.Object({
   REDIS_BRIDGE: Type.String({ default: '' }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 })
+  INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 }),
+  METRICS: Type.Boolean({ default: true }),
+  METRICS_ALLOW: Type.String({ default: '' })
 })
 
 export type Config = Static<typeof ConfigSchema>
