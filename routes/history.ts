@@ -4,7 +4,8 @@ import { HttpError, TopicParams, unknownTopic } from './schemas.js'
 
 const HistoryQuery = Type.Object({
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'the last offset the client has; messages after it are returned' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 })
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'at most this many messages, the oldest first kept' }),
+  last: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'the newest N messages instead (after `since` when given), still in offset order; replaces `limit`' }))
 })
 
 const History = Type.Object({
@@ -27,7 +28,8 @@ const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { topic } = request.params
-    const history = await fastify.proxyer.history(topic, request.query.since, request.query.limit)
+    const { since, limit, last } = request.query
+    const history = await fastify.proxyer.history(topic, since, last ?? limit, last !== undefined)
     if (history !== undefined) return history
     return reply.code(404).send(unknownTopic(`Topic "${topic}" has no history`))
   })
