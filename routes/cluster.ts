@@ -13,6 +13,8 @@ const Instance = Type.Object({
 const clusterRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/cluster', {
     schema: {
+      summary: 'The live instances sharing the topics',
+      tags: ['monitoring'],
       response: {
         200: Type.Object({ mode: Type.String(), instances: Type.Array(Instance) }),
         503: HttpError

@@ -22,9 +22,16 @@ const History = Type.Object({
 const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics/:topic/history', {
     schema: {
+      summary: 'The messages a topic keeps',
+      description: 'For a client that reloads its state: the oldest first after since, or the newest N with last.',
+      tags: ['topics'],
       params: TopicParams,
       querystring: HistoryQuery,
-      response: { 200: History, 404: HttpError, 503: HttpError }
+      response: {
+        200: History,
+        404: { ...HttpError, description: 'A topic without history (PROXYER_UNKNOWN_TOPIC)' },
+        503: { ...HttpError, description: 'Redis is down' }
+      }
     }
   }, async (request, reply) => {
     const { topic } = request.params

@@ -2,13 +2,20 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpError, TopicParams } from './schemas.js'
 
-const JsonBody = Type.Object({ message: Type.Unknown() }, { required: ['message'] })
-const TextBody = Type.String({ minLength: 1 })
+const BOOKING = '1673254205340:2199:32925:en00030'
+const JsonBody = Type.Object({ message: Type.Unknown({ description: 'any JSON value, delivered unchanged' }) }, {
+  required: ['message'],
+  examples: [{ message: { visitor: 2199, ticket: 'en00030' } }]
+})
+const TextBody = Type.String({ minLength: 1, description: 'the message itself, delivered as a string', examples: [BOOKING] })
 
 const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/publish/:topic', {
     bodyLimit: fastify.config.MAX_MESSAGE_BYTES,
     schema: {
+      summary: 'Publish a message to a topic',
+      description: 'Every subscriber of the topic, on every instance, receives the message once. A 503 reached nobody: retry it.',
+      tags: ['publish'],
       params: TopicParams,
       // a JSON body carries the message in a field; a text body is the message itself
       body: {
@@ -18,9 +25,16 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
         }
       },
       response: {
-        200: Type.Object({ topic: Type.String(), subscribers: Type.Integer(), offset: Type.Integer(), epoch: Type.String() }),
-        400: HttpError,
-        503: HttpError
+        200: Type.Object({
+          topic: Type.String(),
+          subscribers: Type.Integer({ description: 'subscribers the message was handed to' }),
+          offset: Type.Integer({ description: 'the message\'s place in its topic' }),
+          epoch: Type.String({ description: 'names the topic\'s history; a new epoch restarts the offsets' })
+        }, { description: 'Published', examples: [{ topic: 'booked', subscribers: 3, offset: 43, epoch: 'Xq3v9a' }] }),
+        400: { ...HttpError, description: 'An invalid topic or body (FST_ERR_VALIDATION)' },
+        413: { ...HttpError, description: 'A body over MAX_MESSAGE_BYTES' },
+        415: { ...HttpError, description: 'A content type other than JSON or text' },
+        503: { ...HttpError, description: 'Redis is down (PROXYER_UNAVAILABLE, Retry-After: 1): the message reached nobody' }
       }
     }
   }, async (request) => {

@@ -1,5 +1,5 @@
 /** Builds proxyer from its plugins and routes; tests build it the same way. */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Config } from './config.js'
 import configPlugin from '../plugins/config.js'
 import redisPlugin from '../plugins/redis.js'
@@ -8,6 +8,7 @@ import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
 import brokerErrorsPlugin from '../plugins/broker-errors.js'
 import metricsPlugin from '../plugins/metrics.js'
+import apiDocsPlugin from '../plugins/api-docs.js'
 import messageRoute from '../routes/message.js'
 import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
@@ -17,7 +18,12 @@ import historyRoute from '../routes/history.js'
 import clientRoute from '../routes/client.js'
 import metricsRoute from '../routes/metrics.js'
 
-export async function buildApp (config: Config): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Sees every route as it is added: the API document's test checks none is left out. */
+  onRoute?: (route: RouteOptions) => void
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
     bodyLimit: config.MAX_MESSAGE_BYTES,
@@ -27,6 +33,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 256 }
   })
 
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
   await app.register(websocketPlugin)
@@ -34,6 +41,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(proxyerPlugin)
   await app.register(metricsPlugin)
   await app.register(staticPlugin)
+  await app.register(apiDocsPlugin)
 
   await app.register(messageRoute)
   await app.register(publishRoute)
