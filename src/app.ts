@@ -17,6 +17,7 @@ import clusterRoute from '../routes/cluster.js'
 import historyRoute from '../routes/history.js'
 import clientRoute from '../routes/client.js'
 import metricsRoute from '../routes/metrics.js'
+import asyncApiRoute from '../routes/asyncapi.js'
 
 export interface BuildOptions {
   /** Sees every route as it is added: the API document's test checks none is left out. */
@@ -51,6 +52,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(historyRoute)
   await app.register(clientRoute)
   await app.register(metricsRoute)
+  await app.register(asyncApiRoute)
 
   return app
 }
