@@ -22,7 +22,8 @@ export default fp(async (fastify) => {
       ]
     }
   })
-  // the UI's own files and its init script come from this server (no CDN), so a CSP of 'self' with
-  // the hashes swagger-ui gives for its inline bits (staticCSP) serves it
-  await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  // the UI's files come from this server (no CDN). Under a strict CSP it needs script-src 'self',
+  // style-src 'self' plus its inline style (swagger-ui's `staticCSP: true` computes the hashes but also sends
+  // upgrade-insecure-requests, which breaks the UI over plain http), img-src 'self' data:
+  await fastify.register(swaggerUi, { routePrefix: '/docs' })
 }, { name: 'api-docs', dependencies: ['config'] })
