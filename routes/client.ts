@@ -19,9 +19,17 @@ const clientRoute: FastifyPluginAsync<ClientRouteOptions> = async (fastify, { di
     return reply.type('text/javascript; charset=utf-8').sendFile(file, dir)
   }
 
-  fastify.get('/client.js', async (request, reply) => sendBuilt(reply, 'client/proxyer-client.js'))
+  const javascript = (summary: string): object => ({
+    summary,
+    tags: ['client'],
+    response: {
+      200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+      404: { description: 'Not built (PROXYER_CLIENT_NOT_BUILT): run npm run build', type: 'object', additionalProperties: true }
+    }
+  })
+  fastify.get('/client.js', { schema: javascript('The client SDK as an ES module') }, async (request, reply) => sendBuilt(reply, 'client/proxyer-client.js'))
   // where a browser resolves the SDK's import '../src/contract/codes.js' from /client.js
-  fastify.get('/src/contract/codes.js', async (request, reply) => sendBuilt(reply, 'src/contract/codes.js'))
+  fastify.get('/src/contract/codes.js', { schema: javascript('The wire contract\'s codes and topic rule, imported by /client.js') }, async (request, reply) => sendBuilt(reply, 'src/contract/codes.js'))
 }
 
 export default clientRoute

@@ -14,6 +14,8 @@ const clusterRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/cluster', {
     config: { access: { action: 'subscribe', on: 'everything' } },
     schema: {
+      summary: 'The live instances sharing the topics',
+      tags: ['monitoring'],
       response: {
         200: Type.Object({ mode: Type.String(), instances: Type.Array(Instance) }),
         503: HttpError

@@ -4,9 +4,15 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 const Status = Type.Object({ status: Type.String() })
 
 const healthRoute: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get('/health', { schema: { response: { 200: Status } } }, async () => ({ status: 'ok' }))
+  fastify.get('/health', { schema: { summary: 'The process answers', tags: ['monitoring'], response: { 200: Status } } }, async () => ({ status: 'ok' }))
 
-  fastify.get('/ready', { schema: { response: { 200: Status, 503: Status } } }, async (request, reply) => {
+  fastify.get('/ready', {
+    schema: {
+      summary: 'The instance can serve (for load balancers)',
+      tags: ['monitoring'],
+      response: { 200: Status, 503: { ...Status, description: 'Starting, shutting down, or Redis is down' } }
+    }
+  }, async (request, reply) => {
     if (!fastify.proxyer.ready) return reply.code(503).send({ status: 'unavailable' })
     return { status: 'ready' }
   })

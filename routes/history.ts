@@ -4,7 +4,8 @@ import { HttpError, TopicParams, unknownTopic } from './schemas.js'
 
 const HistoryQuery = Type.Object({
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'the last offset the client has; messages after it are returned' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 })
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'at most this many messages, the oldest first kept' }),
+  last: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'the newest N messages instead (after `since` when given), still in offset order; replaces `limit`' }))
 })
 
 const History = Type.Object({
@@ -22,13 +23,21 @@ const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics/:topic/history', {
     config: { access: { action: 'subscribe', on: 'topic' } },
     schema: {
+      summary: 'The messages a topic keeps',
+      description: 'For a client that reloads its state: the oldest first after since, or the newest N with last.',
+      tags: ['topics'],
       params: TopicParams,
       querystring: HistoryQuery,
-      response: { 200: History, 404: HttpError, 503: HttpError }
+      response: {
+        200: History,
+        404: { ...HttpError, description: 'A topic without history (PROXYER_UNKNOWN_TOPIC)' },
+        503: { ...HttpError, description: 'Redis is down' }
+      }
     }
   }, async (request, reply) => {
     const { topic } = request.params
-    const history = await fastify.proxyer.history(topic, request.query.since, request.query.limit)
+    const { since, limit, last } = request.query
+    const history = await fastify.proxyer.history(topic, since, last ?? limit, last !== undefined)
     if (history !== undefined) return history
     return reply.code(404).send(unknownTopic(`Topic "${topic}" has no history`))
   })

@@ -10,8 +10,11 @@ const topicsRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics', {
     config: { access: { action: 'subscribe', on: 'everything' } },
     schema: {
+      summary: 'Every live topic with its figures',
+      description: 'Sorted by name; summed over the live instances, or this instance alone with scope=local.',
+      tags: ['topics'],
       querystring: ScopeQuery,
-      response: { 200: Type.Object({ topics: Type.Array(TopicStats) }), 503: HttpError }
+      response: { 200: Type.Object({ topics: Type.Array(TopicStats) }), 503: { ...HttpError, description: 'Redis is down' } }
     }
   }, async (request) => {
     const topics = await fastify.proxyer.topics(request.query.scope)
@@ -21,9 +24,15 @@ const topicsRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/topics/:topic', {
     config: { access: { action: 'subscribe', on: 'topic' } },
     schema: {
+      summary: 'One topic\'s figures',
+      tags: ['topics'],
       params: TopicParams,
       querystring: ScopeQuery,
-      response: { 200: TopicStats, 404: HttpError, 503: HttpError }
+      response: {
+        200: TopicStats,
+        404: { ...HttpError, description: 'A topic with neither subscribers nor messages (PROXYER_UNKNOWN_TOPIC)' },
+        503: { ...HttpError, description: 'Redis is down' }
+      }
     }
   }, async (request, reply) => {
     const stats = await fastify.proxyer.topic(request.params.topic, request.query.scope)

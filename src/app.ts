@@ -1,5 +1,5 @@
 /** Builds proxyer from its plugins and routes; tests build it the same way. */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Config } from './config.js'
 import { httpServerFactory } from './http-server.js'
 import { logOptions } from './log-output.js'
@@ -12,6 +12,8 @@ import websocketPlugin from '../plugins/websocket.js'
 import staticPlugin from '../plugins/static.js'
 import brokerErrorsPlugin from '../plugins/broker-errors.js'
 import jsonBodyPlugin from '../plugins/json-body.js'
+import metricsPlugin from '../plugins/metrics.js'
+import apiDocsPlugin from '../plugins/api-docs.js'
 import messageRoute from '../routes/message.js'
 import publishRoute from '../routes/publish.js'
 import topicsRoute from '../routes/topics.js'
@@ -27,8 +29,15 @@ import httpRateLimitPlugin from '../plugins/http-rate-limit.js'
 import { requestSerializer } from './log-serializers.js'
 import { trustProxy } from './trust-proxy.js'
 import queuesRoute from '../routes/queues.js'
+import metricsRoute from '../routes/metrics.js'
+import asyncApiRoute from '../routes/asyncapi.js'
 
-export async function buildApp (config: Config): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Sees every route as it is added: the API document's test checks none is left out. */
+  onRoute?: (route: RouteOptions) => void
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // `?token=` on an upgrade URL is a credential: never in a log line
     logger: { ...logOptions(config.LOG_LEVEL), serializers: { req: requestSerializer } },
@@ -42,6 +51,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 256 }
   })
 
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
   await app.register(jsonBodyPlugin)
@@ -55,7 +65,9 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)
   await app.register(queuesPlugin)
+  await app.register(metricsPlugin)
   await app.register(staticPlugin)
+  await app.register(apiDocsPlugin)
 
   await app.register(messageRoute)
   await app.register(publishRoute)
@@ -65,6 +77,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(historyRoute)
   await app.register(clientRoute)
   await app.register(queuesRoute)
+  await app.register(metricsRoute)
+  await app.register(asyncApiRoute)
 
   return app
 }

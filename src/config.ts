@@ -54,7 +54,9 @@ export const ConfigSchema = Type.Object({
   JOB_VISIBILITY_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
   JOB_RESULT_TTL: Type.Integer({ minimum: 1, default: 600 }),
-  WORKERS: Type.Integer({ minimum: 1, maximum: 256, default: 1 })
+  WORKERS: Type.Integer({ minimum: 1, maximum: 256, default: 1 }),
+  METRICS: Type.Boolean({ default: true }),
+  METRICS_ALLOW: Type.String({ default: '' })
 })
 
 /** The environment as validated, with REDIS_BRIDGE parsed into its rules. */

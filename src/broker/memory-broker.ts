@@ -63,10 +63,11 @@ export class MemoryBroker implements Broker {
     return { topic, subscribers, offset, epoch: log.epoch }
   }
 
-  async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {
+  async history (topic: string, since: number | undefined, limit: number, newest = false): Promise<TopicHistory | undefined> {
     const log = this.logs.get(topic)
     if (log === undefined) return undefined
-    const messages = log.after(since ?? 0, limit).map(toHistoryEntry)
+    const kept = newest ? log.after(since ?? 0).slice(-limit) : log.after(since ?? 0, limit)
+    const messages = kept.map(toHistoryEntry)
     return { topic, epoch: log.epoch, offset: log.offset, messages }
   }
 

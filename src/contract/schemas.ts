@@ -96,3 +96,13 @@ export const ErrorFrame = Type.Object({
 })
 export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
   Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof ErrorFrame>
+
+/** Each frame the server sends, by action: what the AsyncAPI document lists. */
+export const Frames = {
+  publish: PublishFrame,
+  subscribed: SubscribedFrame,
+  unsubscribed: UnsubscribedFrame,
+  published: PublishedFrame,
+  pong: PongFrame,
+  error: ErrorFrame
+} as const

@@ -95,6 +95,22 @@ const scenarios: Scenario[] = [
       t.match(await getJson(`${url}/topics/booked`), { topic: 'booked', subscribers: 1, published: 2 })
       t.match((await getJson(`${url}/topics/booked/history`)).messages.map((m: { message: unknown }) => m.message), [1, 2])
     }
+  },
+  {
+    name: 'history from the end: the newest N bookings, in order',
+    run: async (t, { url }) => {
+      for (let i = 1; i <= 5; i++) {
+        await fetch(`${url}/publish/booked`, { method: 'POST', body: `booking ${i}`, headers: { 'content-type': 'text/plain' } })
+      }
+      const offsets = async (query: string): Promise<number[]> =>
+        (await getJson(`${url}/topics/booked/history?${query}`)).messages.map((m: { offset: number }) => m.offset)
+      t.same(await offsets('last=2'), [4, 5], 'the newest two, oldest of them first')
+      t.same(await offsets('limit=2'), [1, 2], 'limit still gives the oldest first')
+      t.same(await offsets('last=10'), [1, 2, 3, 4, 5], 'fewer kept than asked: all of them')
+      t.same(await offsets('last=3&since=3'), [4, 5], 'the newest after since')
+      t.match(await getJson(`${url}/topics/booked/history?last=2`), { topic: 'booked', offset: 5, messages: [{ message: 'booking 4' }, { message: 'booking 5' }] })
+      t.equal((await fetch(`${url}/topics/booked/history?last=0`)).status, 400, 'last=0 is refused')
+    }
   }
 ]
 

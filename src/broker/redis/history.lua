@@ -1,7 +1,8 @@
 -- RedisBroker.subscribe() and history(): returns { epoch, offset, entries } where entries are the
 -- kept messages after ARGV[4] as { offset, frame, time }, at most ARGV[5]; the caller checks they
 -- start right after it. A subscriber (ARGV[7] = 1) gives a topic without epoch its first; a reader gets nil.
-local prefix, topic, fresh, since, limit, ttl, subscribing = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+-- With ARGV[8] = 1 the entries are the newest ARGV[5] after ARGV[4], still in offset order.
+local prefix, topic, fresh, since, limit, ttl, subscribing, newest = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local position
 if subscribing == '1' then
   position = epochOf(prefix, topic, fresh, ttl)
@@ -12,7 +13,16 @@ end
 local entries = {}
 -- XRANGE with COUNT 0 answers nil, not an empty list, for a stream that exists
 if tonumber(limit) > 0 then
-  for _, entry in ipairs(redis.call('XRANGE', prefix .. KEY.history .. topic, '(' .. since .. '-0', '+', 'COUNT', limit)) do
+  local stream = prefix .. KEY.history .. topic
+  local kept
+  if newest == '1' then
+    kept = redis.call('XREVRANGE', stream, '+', '(' .. since .. '-0', 'COUNT', limit)
+  else
+    kept = redis.call('XRANGE', stream, '(' .. since .. '-0', '+', 'COUNT', limit)
+  end
+  for i = 1, #kept do
+    -- XREVRANGE answers newest first: put them back in offset order
+    local entry = kept[newest == '1' and #kept + 1 - i or i]
     table.insert(entries, { string.match(entry[1], '^(%d+)'), entry[2][2], entry[2][4] })
   end
 end

@@ -1,0 +1,39 @@
+/** /docs/asyncapi.json: every action the server accepts and every frame it sends (seen in a real session) is in it. */
+import t from 'tap'
+import { Value } from '@sinclair/typebox/value'
+import { startApp, TestClient } from '../helper.js'
+import { ErrorCode } from '../../src/contract/codes.js'
+import { Frames, Requests } from '../../src/contract/schemas.js'
+
+t.test('the AsyncAPI document covers the protocol the server speaks', async (t) => {
+  const { url, wsUrl } = await startApp(t)
+  const document = await (await fetch(`${url}/docs/asyncapi.json`)).json() as any
+  t.equal(document.asyncapi, '3.0.0')
+  const messages = document.channels.message.messages
+  t.equal(document.channels.message.address, '/message')
+
+  for (const [action, schema] of Object.entries(Requests)) {
+    t.same(messages[`${action}Request`]?.payload, JSON.parse(JSON.stringify(schema)), `the ${action} request as the server checks it`)
+  }
+  t.same(document.operations.sendRequest.messages.length, Object.keys(Requests).length)
+  const errorCodes = [...messages.errorFrame.payload.properties.code.enum]
+  t.same(errorCodes.sort(), Object.values(ErrorCode).sort(), 'every error code')
+
+  // a session that makes the server send each kind of frame; each must fit its documented schema
+  const client = await TestClient.connect(t, wsUrl)
+  await client.request({ action: 'subscribe', topic: 'booked' })
+  const { epoch } = await client.request({ action: 'publish', topic: 'booked', message: '1673254205340:2199:32925:en00030' })
+  await client.waitFor((f) => f.action === 'publish')
+  await client.request({ action: 'subscribe', topic: 'booked', since: { offset: 0, epoch } })
+  await client.request({ action: 'unsubscribe', topic: 'booked' })
+  await client.request({ action: 'ping' })
+  await client.request({ action: 'dance' })
+  await client.request({ action: 'subscribe', topic: 'zoo tickets' })
+  const sent = new Set(client.frames.map((f) => f.action as string))
+  t.same([...sent].sort(), Object.keys(Frames).sort(), 'the session saw every kind of frame the document lists')
+  for (const frame of client.frames) {
+    const schema = Frames[frame.action as keyof typeof Frames]
+    t.ok(schema !== undefined && Value.Check(schema, frame), `${JSON.stringify(frame)} fits its schema`)
+    t.same(messages[`${frame.action}Frame`]?.payload, JSON.parse(JSON.stringify(schema)), `the ${frame.action} frame is documented`)
+  }
+})
