@@ -81,6 +81,8 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/queues/:queue/jobs', {
     bodyLimit: config.MAX_MESSAGE_BYTES,
     schema: {
+      summary: 'Queue a job (a producer, e.g. the booking page\'s backend)',
+      tags: ['queues'],
       params: QueueParams,
       body: {
         content: {
@@ -102,7 +104,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/claim', {
-    schema: { params: QueueParams, body: ClaimBody, response: { 200: Claimed, 400: HttpError, 503: HttpError } },
+    schema: { summary: 'Claim up to max waiting jobs (a worker), waiting up to waitMs for one', tags: ['queues'], params: QueueParams, body: ClaimBody, response: { 200: Claimed, 400: HttpError, 503: HttpError } },
     // an empty POST claims with every default
     preValidation: async (request) => { request.body ??= { max: 1, waitMs: 0 } }
   }, async (request, reply) => {
@@ -130,7 +132,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     outcome === 200 ? { queue, job } : refuse(reply, outcome, queue, job)
 
   fastify.post('/queues/:queue/jobs/:job/ack', {
-    schema: { params: JobParams, body: AckBody, response: { 200: Ok, 400: HttpError, ...Refusals } }
+    schema: { summary: 'Finish a held job with its result', tags: ['queues'], params: JobParams, body: AckBody, response: { 200: Ok, 400: HttpError, ...Refusals } }
   }, async (request, reply) => {
     const { queue, job } = request.params
     const outcome = isJobId(job) ? await fastify.queues.ack(queue, job, request.body.receipt, request.body.result ?? null) : 404
@@ -138,7 +140,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/jobs/:job/nack', {
-    schema: { params: JobParams, body: NackBody, response: { 200: Ok, 400: HttpError, ...Refusals } }
+    schema: { summary: 'Give a held job back, to be tried again after delayMs', tags: ['queues'], params: JobParams, body: NackBody, response: { 200: Ok, 400: HttpError, ...Refusals } }
   }, async (request, reply) => {
     const { queue, job } = request.params
     const { receipt, error, delayMs } = request.body
@@ -147,7 +149,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/ack', {
-    schema: { params: QueueParams, body: BatchAckBody, response: { 200: BatchResults, 400: HttpError, 503: HttpError } }
+    schema: { summary: 'Finish several held jobs in one request, answered per job', tags: ['queues'], params: QueueParams, body: BatchAckBody, response: { 200: BatchResults, 400: HttpError, 503: HttpError } }
   }, async (request) => {
     const { queue } = request.params
     const results = await Promise.all(request.body.jobs.map(async ({ job, receipt, result }) => {
@@ -158,7 +160,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/queues/:queue/jobs/:job', {
-    schema: { params: JobParams, response: { 200: JobStatus, 400: HttpError, 404: HttpError, 503: HttpError } }
+    schema: { summary: 'A job\'s state: waiting (with its place in line), active, done or failed', tags: ['queues'], params: JobParams, response: { 200: JobStatus, 400: HttpError, 404: HttpError, 503: HttpError } }
   }, async (request, reply) => {
     const { queue, job } = request.params
     const status = isJobId(job) ? await fastify.queues.status(queue, job) : undefined
@@ -166,7 +168,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/queues', {
-    schema: { response: { 200: Type.Object({ queues: Type.Array(QueueStats) }), 503: HttpError } }
+    schema: { summary: 'Every queue with its figures', tags: ['queues'], response: { 200: Type.Object({ queues: Type.Array(QueueStats) }), 503: HttpError } }
   }, async () => {
     const names = (await fastify.queues.queues()).sort()
     const stats = await Promise.all(names.map(async (queue) => fastify.queues.stats(queue)))
@@ -179,13 +181,15 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/queues/:queue', {
-    schema: { params: QueueParams, response: { 200: QueueStats, 400: HttpError, 404: HttpError, 503: HttpError } }
+    schema: { summary: 'One queue\'s figures', tags: ['queues'], params: QueueParams, response: { 200: QueueStats, 400: HttpError, 404: HttpError, 503: HttpError } }
   }, async (request, reply) => {
     return (await fastify.queues.stats(request.params.queue)) ?? unknownQueue(reply, request.params.queue)
   })
 
   fastify.get('/queues/:queue/failed', {
     schema: {
+      summary: 'The queue\'s failed jobs, newest first (the last 1,000)',
+      tags: ['queues'],
       params: QueueParams,
       querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
       response: { 200: FailedList, 400: HttpError, 404: HttpError, 503: HttpError }

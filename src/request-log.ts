@@ -1,5 +1,6 @@
-/** Fastify's request log lines as one readable line per request: polls at debug, refusals without a stack trace. */
+/** Fastify's request log lines as one readable line per request: polls at debug, refusals without a stack trace, `?token=` masked. */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
+import { urlWithoutToken } from './log-serializers.js'
 
 /** Routes that load balancers and the page poll every few seconds: at info they would drown everything else. */
 const POLLED_ROUTES = new Set(['/health', '/ready', '/topics'])
@@ -10,14 +11,14 @@ export class RequestLog extends LogController {
 
   override incomingRequest (request: FastifyRequest): void {
     // a request is logged once, when answered; a WebSocket upgrade is never "answered" as HTTP
-    if (request.headers.upgrade?.toLowerCase() === 'websocket') request.log.info(`${request.method} ${request.url}: WebSocket connection`)
+    if (request.headers.upgrade?.toLowerCase() === 'websocket') request.log.info(`${request.method} ${urlWithoutToken(request.url)}: WebSocket connection`)
   }
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     // the response stream failed: a fault worth its stack trace, as Fastify logs it
     if (error != null) return super.requestCompleted(error, request, reply)
     const refusal = this.refusals.get(request)
-    const line = `${request.method} ${request.url} ${reply.statusCode} in ${reply.elapsedTime.toFixed(1)} ms${refusal === undefined ? '' : `: ${refusal}`}`
+    const line = `${request.method} ${urlWithoutToken(request.url)} ${reply.statusCode} in ${reply.elapsedTime.toFixed(1)} ms${refusal === undefined ? '' : `: ${refusal}`}`
     const polled = (request.method === 'GET' || request.method === 'HEAD') && POLLED_ROUTES.has(request.routeOptions.url ?? '')
     reply.log[polled ? 'debug' : 'info']({ req: request, res: reply, responseTime: reply.elapsedTime }, line)
   }

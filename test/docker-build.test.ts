@@ -103,7 +103,7 @@ t.test('the build stage builds from what it copies, and the runtime stage serves
 
   await replay(build, buildRoot, new Map(), ignore, t)
   await replay(runtime, runtimeRoot, new Map([['build', buildRoot]]), ignore, t)
-  for (const file of ['dist/src/server.js', 'dist/client/proxyer-client.js', 'public/index.html']) {
+  for (const file of ['dist/src/server.js', 'dist/client/client/proxyer-client.js', 'public/index.html']) {
     t.ok(existsSync(join(runtimeRoot, file)), `the image holds ${file}`)
   }
 

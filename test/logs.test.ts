@@ -43,7 +43,9 @@ t.test('with stdout not a terminal: JSON lines, one per request, polls at debug,
   const polls = entries.filter((entry) => /^GET \/(health|ready|topics)[?\s]/.test(entry.msg))
   t.ok(polls.length >= 5, 'the start\'s /ready poll and the test\'s four')
   t.ok(polls.every((entry) => entry.level === 20), 'polls at debug')
-  const info = entries.filter((entry) => entry.level >= 30)
+  const warnings = entries.filter((entry) => entry.level === 40)
+  t.match(warnings.map((entry) => entry.msg), [/^No API_KEYS, JWT_SECRET or JWT_PUBLIC_KEY set: anyone who can reach/], 'the one warning of the open mode')
+  const info = entries.filter((entry) => entry.level === 30)
   t.match(info.map((entry) => entry.msg), [
     /^Server listening at http:\/\/127\.0\.0\.1:\d+$/,
     /^POST \/publish\/booked 200 in [\d.]+ ms$/,
@@ -54,7 +56,7 @@ t.test('with stdout not a terminal: JSON lines, one per request, polls at debug,
     /^shutting down$/
   ])
   t.equal(info.length, 7, 'nothing else at info: one line for each request')
-  t.ok(info.every((entry) => entry.level === 30), 'all at info')
+  t.notOk(entries.some((entry) => entry.level > 40), 'nothing above warn')
   t.notOk(entries.some((entry) => JSON.stringify(entry).includes('stack')), 'no stack trace')
 })
 
@@ -85,10 +87,11 @@ t.test('on a terminal: one readable line per event, no JSON', { skip: !existsSyn
   child.kill('SIGKILL')
   await exited
   t.match(lines(), [
+    /^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: No API_KEYS, JWT_SECRET or JWT_PUBLIC_KEY set/,
     /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: Server listening at http:\/\/127\.0\.0\.1:\d+$/,
     /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: POST \/publish\/booked 413 in [\d.]+ ms: Request body is too large$/
   ])
-  t.equal(lines().length, 2, 'one line per event, none for /health')
+  t.equal(lines().length, 3, 'one line per event, none for /health')
 })
 
 t.test('the terminal format, in this process', async (t) => {

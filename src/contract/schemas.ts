@@ -90,7 +90,7 @@ export const PongFrame = Type.Object({
 })
 export const ErrorFrame = Type.Object({
   action: Type.Literal('error'),
-  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: Object.values(ErrorCode) }),
+  code: Type.Union(Object.values(ErrorCode).map((code) => Type.Literal(code))),
   error: Type.String(),
   id: Type.Optional(RequestId)
 })

@@ -89,11 +89,13 @@ t.test('an instance subscribes to a topic\'s channel only while it has local sub
   const [a] = await cluster(t, redis, { REDIS_PREFIX: 'zoo:' })
   const probe = redis.client(t)
   const client = await TestClient.connect(t, a.wsUrl)
-  t.same(await probe.pubsub('CHANNELS', '*'), [], 'no channel before any subscriber')
+  // the work queues keep channels of their own (zoo:q:...): only topics' channels are counted here
+  const topicChannels = async (): Promise<unknown> => (await probe.pubsub('CHANNELS', '*')).filter((channel) => !String(channel).startsWith('zoo:q:'))
+  t.same(await topicChannels(), [], 'no channel before any subscriber')
   await client.request({ action: 'subscribe', topic: 'booked' })
-  t.same(await probe.pubsub('CHANNELS', '*'), ['zoo:topic:booked'], 'the channel carries REDIS_PREFIX')
+  t.same(await topicChannels(), ['zoo:topic:booked'], 'the channel carries REDIS_PREFIX')
   await client.request({ action: 'unsubscribe', topic: 'booked' })
-  t.same(await probe.pubsub('CHANNELS', '*'), [], 'gone with the last subscriber')
+  t.same(await topicChannels(), [], 'gone with the last subscriber')
 })
 
 t.test('REDIS_BRIDGE feeds a raw PUBLISH on a Redis channel to a topic', async (t) => {

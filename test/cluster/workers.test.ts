@@ -1,6 +1,6 @@
 /** WORKERS=N: the real server forks N processes sharing one port, each an instance sharing topics through Redis. */
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
@@ -16,6 +16,10 @@ mkdirSync(join(projectRoot, 'tmp'), { recursive: true })
 const build = mkdtempSync(join(projectRoot, 'tmp', 'workers-build-'))
 t.teardown(() => rmSync(build, { recursive: true, force: true }))
 await promisify(execFile)(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(projectRoot, 'tsconfig.build.json'), '--outDir', build])
+// the Lua scripts go beside their compiled loaders, as `npm run build` puts them
+for (const file of readdirSync(join(projectRoot, 'src'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.lua'))) {
+  cpSync(join(projectRoot, 'src', file), join(build, 'src', file))
+}
 // three node processes start on a busy two-core machine: give them time
 const compiled = { compiled: join(build, 'src', 'server.js'), startTimeoutMs: 60_000 }
 

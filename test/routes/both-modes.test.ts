@@ -77,6 +77,8 @@ const scenarios: Scenario[] = [
       const client = await TestClient.connect(t, wsUrl)
       await client.request({ action: 'subscribe', topic: 'booked' })
       await client.request({ action: 'publish', topic: 'booked', message: 1 })
+      // in Redis mode the delivery comes through pub/sub and may follow the publish's reply
+      await client.waitFor((f) => f.message === 1)
       await client.request({ action: 'unsubscribe', topic: 'booked' })
       t.match(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'subscribed', offset: 1 })
       await client.request({ action: 'publish', topic: 'booked', message: 2 })
