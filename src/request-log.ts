@@ -16,6 +16,7 @@ export class RequestLog extends LogController {
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     // the response stream failed: a fault worth its stack trace, as Fastify logs it
+    /* c8 ignore next: Fastify passes an error only when writing a reply stream fails mid-way, which no route of ours streams */
     if (error != null) return super.requestCompleted(error, request, reply)
     const refusal = this.refusals.get(request)
     const line = `${request.method} ${urlWithoutToken(request.url)} ${reply.statusCode} in ${reply.elapsedTime.toFixed(1)} ms${refusal === undefined ? '' : `: ${refusal}`}`
