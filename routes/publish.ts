@@ -1,6 +1,7 @@
 /** POST /publish/:topic: how a backend service publishes without holding a socket. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpError, TopicParams } from './schemas.js'
+import { IdempotencyKey } from '../src/contract/schemas.js'
 
 const JsonBody = Type.Object({ message: Type.Unknown() }, { required: ['message'] })
 const TextBody = Type.String({ minLength: 1 })
@@ -17,6 +18,7 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { access: { action: 'publish', on: 'topic' } },
     schema: {
       params: TopicParams,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
       body: { content: BodyContent },
       response: {
         200: Type.Object({ topic: Type.String(), subscribers: Type.Integer(), offset: Type.Integer(), epoch: Type.String() }),
@@ -38,7 +40,8 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       return reply.code(400).send({ statusCode: 400, code: 'PROXYER_NO_BODY', error: 'Bad Request', message: `No message in the request: send a body as ${ACCEPTED}` })
     }
     const message = typeof body === 'string' ? body : body.message
-    return fastify.proxyer.publish(request.params.topic, message)
+    // a retried POST with the same key publishes nothing and gets the first answer
+    return fastify.proxyer.publish(request.params.topic, message, request.headers['idempotency-key'])
   })
 }
 
