@@ -19,6 +19,7 @@ export default fp(async (fastify) => {
   const topicTtlMs = config.TOPIC_TTL_SECONDS * 1000
   // HISTORY_SIZE=0 or HISTORY_TTL=0 turns history off; offsets and epochs remain
   const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0 } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000 }
+  const idempotency = { ttlMs: config.IDEMPOTENCY_TTL * 1000, maxKeys: config.IDEMPOTENCY_MAX_KEYS }
 
   // the redis plugin decorates `redis` only when REDIS_URL is set
   const broker: Broker = fastify.hasDecorator('redis')
@@ -31,10 +32,11 @@ export default fp(async (fastify) => {
       instanceTtlMs: config.INSTANCE_TTL_MS,
       topicTtlMs,
       history,
+      idempotency,
       describe,
       log: fastify.log
     })
-    : new MemoryBroker({ instanceId, topicTtlMs, history, describe })
+    : new MemoryBroker({ instanceId, topicTtlMs, history, idempotency, describe })
 
   await broker.connect()
   fastify.decorate('proxyer', broker)

@@ -1,6 +1,7 @@
 /** POST /publish/:topic: how a backend service publishes without holding a socket. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpError, TopicParams } from './schemas.js'
+import { IdempotencyKey } from '../src/contract/schemas.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
 const JsonBody = Type.Object({ message: Type.Unknown({ description: 'any JSON value, delivered unchanged' }) }, {
@@ -24,6 +25,7 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Every subscriber of the topic, on every instance, receives the message once. A 503 reached nobody: retry it.',
       tags: ['publish'],
       params: TopicParams,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
       body: { content: BodyContent },
       response: {
         200: Type.Object({
@@ -52,7 +54,8 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       return reply.code(400).send({ statusCode: 400, code: 'PROXYER_NO_BODY', error: 'Bad Request', message: `No message in the request: send a body as ${ACCEPTED}` })
     }
     const message = typeof body === 'string' ? body : body.message
-    const result = await fastify.proxyer.publish(request.params.topic, message)
+    // a retried POST with the same key publishes nothing and gets the first answer
+    const result = await fastify.proxyer.publish(request.params.topic, message, request.headers['idempotency-key'])
     fastify.metrics.publishes.inc({ transport: 'http' })
     return result
   })

@@ -50,6 +50,20 @@ export interface SubscribeResult {
   recovered?: boolean
 }
 
+/** One page of the topic listing: `next` continues after its last topic, null on the last page. */
+export interface TopicPage {
+  topics: TopicStats[]
+  next: string | null
+}
+
+export interface TopicPageQuery {
+  /** Only names starting with it ('' for all). */
+  prefix: string
+  /** The last name of the previous page: this page starts after it. */
+  after?: string
+  limit: number
+}
+
 export interface HistoryEntry {
   offset: number
   message: unknown
@@ -62,6 +76,13 @@ export interface TopicHistory {
   /** The offset of the topic's last message (0 before any). */
   offset: number
   messages: HistoryEntry[]
+}
+
+export interface IdempotencyLimits {
+  /** How long a key's first result is kept. */
+  ttlMs: number
+  /** Keys the embedded broker keeps at most; the oldest go first past it. */
+  maxKeys: number
 }
 
 export interface HistoryLimits {
@@ -85,8 +106,21 @@ export interface Broker {
   subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult>
   /** Never fails: the subscriber is gone locally even when the backend cannot be told. */
   unsubscribe (topic: string, subscriber: Subscriber): Promise<void>
-  publish (topic: string, message: unknown): Promise<PublishResult>
+  /**
+   * Resolves once messages published afterwards on any topic the pattern matches (`*` one segment,
+   * `>` last for one or more) reach the subscriber, once each however many of its subscriptions match.
+   * Never fails, as subscribe().
+   */
+  subscribePattern (pattern: string, subscriber: Subscriber): Promise<void>
+  unsubscribePattern (pattern: string, subscriber: Subscriber): Promise<void>
+  /**
+   * With `key`, a repeat on the same topic within the idempotency TTL publishes nothing and resolves
+   * with the first one's result, in the whole cluster.
+   */
+  publish (topic: string, message: unknown, key?: string): Promise<PublishResult>
   topics (scope?: Scope): Promise<TopicStats[]>
+  /** Topics and patterns in name order, a page at a time: each page costs its length, not the number of topics. */
+  topicPage (query: TopicPageQuery, scope?: Scope): Promise<TopicPage>
   /** Undefined for a topic with neither subscribers nor messages. */
   topic (topic: string, scope?: Scope): Promise<TopicStats | undefined>
   /**

@@ -1,6 +1,11 @@
 /** The embedded broker: one process, topics and their history in memory, nothing else to install. */
-import type { Broker, HistoryLimits, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicStats } from './broker.js'
+import type {
+  Broker, HistoryLimits, IdempotencyLimits, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicPage,
+  TopicPageQuery, TopicStats
+} from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
+import { IdempotencyKeys } from './idempotency-keys.js'
+import { topicPage } from './topic-page.js'
 import { TopicLog, toHistoryEntry } from './topic-log.js'
 import { Epochs } from './position.js'
 import { Publication } from './publication.js'
@@ -11,6 +16,7 @@ export interface MemoryBrokerOptions {
   /** How long a topic without subscribers keeps its figures after its last message. */
   topicTtlMs: number
   history: HistoryLimits
+  idempotency: IdempotencyLimits
   instanceId: string
   /** What this instance reports of itself in instances(). */
   describe: () => { connections: number }
@@ -20,11 +26,13 @@ export class MemoryBroker implements Broker {
   private readonly registry = new TopicRegistry()
   private readonly logs = new Map<string, TopicLog>()
   private readonly epochs = new Epochs()
+  private readonly keys: IdempotencyKeys
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
   private closed = false
 
   constructor (private readonly options: MemoryBrokerOptions) {
+    this.keys = new IdempotencyKeys(options.idempotency)
     this.sweeper = setInterval(() => this.sweep(), Math.min(options.topicTtlMs, 60_000))
     this.sweeper.unref()
   }
@@ -53,14 +61,27 @@ export class MemoryBroker implements Broker {
     if (this.registry.subscriberCount(topic) === 0 && this.logs.get(topic)?.offset === 0) this.logs.delete(topic)
   }
 
-  async publish (topic: string, message: unknown): Promise<PublishResult> {
+  async subscribePattern (pattern: string, subscriber: Subscriber): Promise<void> {
+    this.registry.add(pattern, subscriber)
+  }
+
+  async unsubscribePattern (pattern: string, subscriber: Subscriber): Promise<void> {
+    this.registry.remove(pattern, subscriber)
+  }
+
+  /** Runs in one synchronous step, so two publishes with one key cannot both find it unused. */
+  async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
+    const earlier = key === undefined ? undefined : this.keys.get(topic, key)
+    if (earlier !== undefined) return earlier
     const log = this.log(topic)
     const offset = log.offset + 1
     const at = Date.now()
     const publication = Publication.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
     log.append({ offset, publication, message, at })
     const subscribers = this.registry.publish(topic, publication, at)
-    return { topic, subscribers, offset, epoch: log.epoch }
+    const result = { topic, subscribers, offset, epoch: log.epoch }
+    if (key !== undefined) this.keys.remember(topic, key, result, at)
+    return result
   }
 
   async history (topic: string, since: number | undefined, limit: number, newest = false): Promise<TopicHistory | undefined> {
@@ -73,6 +94,10 @@ export class MemoryBroker implements Broker {
 
   async topics (): Promise<TopicStats[]> {
     return this.registry.allStats()
+  }
+
+  async topicPage (query: TopicPageQuery): Promise<TopicPage> {
+    return topicPage(query, (after, limit) => this.registry.page(query.prefix, after, limit))
   }
 
   async topic (topic: string): Promise<TopicStats | undefined> {

@@ -9,10 +9,32 @@ export const TOPIC_RULE = '1 to 128 letters, digits and _ - : in segments joined
 /** Objects and arrays inside one another, at most, in a request: deeper ones are refused before parsing. */
 export const MAX_JSON_DEPTH = 64
 
+/**
+ * What a subscribe or unsubscribe may name: a topic, or a pattern of its segments where `*` stands for
+ * any one segment and `>`, as the last segment, for one or more. Publishes name a topic.
+ */
+export const TOPIC_FILTER_PATTERN = '^(?=.{1,128}$)(?:(?:[A-Za-z0-9_:-]+|\\*)\\.)*(?:[A-Za-z0-9_:-]+|\\*|>)$'
+
+/** The filter rule in words. */
+export const TOPIC_FILTER_RULE = `${TOPIC_RULE}; to subscribe, a segment may be * (any one segment) and the last one > (one or more)`
+
+/** Idempotency keys: 1 to 128 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7E]{1,128}$'
+
 const topicRegExp = new RegExp(TOPIC_PATTERN)
+const filterRegExp = new RegExp(TOPIC_FILTER_PATTERN)
 
 export function isValidTopic (topic: unknown): topic is string {
   return typeof topic === 'string' && topicRegExp.test(topic)
+}
+
+export function isValidTopicFilter (filter: unknown): filter is string {
+  return typeof filter === 'string' && filterRegExp.test(filter)
+}
+
+/** True for a valid filter that holds a wildcard segment, so it names topics by pattern. */
+export function isTopicPattern (filter: string): boolean {
+  return filter === '*' || filter === '>' || filter.startsWith('*.') || filter.endsWith('.*') || filter.endsWith('.>') || filter.includes('.*.')
 }
 
 /** The `code` of an error frame. */

@@ -1,8 +1,12 @@
 /** The wire contract of /message as typebox schemas: every request a client sends and every frame the server sends. */
 import { Type, type Static } from '@sinclair/typebox'
-import { ErrorCode, TOPIC_PATTERN, TOPIC_RULE } from './codes.js'
+import { ErrorCode, IDEMPOTENCY_KEY_PATTERN, TOPIC_FILTER_PATTERN, TOPIC_FILTER_RULE, TOPIC_PATTERN, TOPIC_RULE } from './codes.js'
 
 export const Topic = Type.String({ pattern: TOPIC_PATTERN, description: TOPIC_RULE })
+/** A topic or a pattern of topics (`zoo.*.booked`, `zoo.>`): what subscribe and unsubscribe name. */
+export const TopicFilter = Type.String({ pattern: TOPIC_FILTER_PATTERN, description: TOPIC_FILTER_RULE })
+/** A publisher's name for one message: a repeat within IDEMPOTENCY_TTL publishes nothing and gets the first answer. */
+export const IdempotencyKey = Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: '1 to 128 visible ASCII characters' })
 
 const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()])
 export type RequestIdValue = Static<typeof RequestId>
@@ -30,6 +34,7 @@ export const PublishRequest = Type.Object({
   action: Type.Literal('publish'),
   topic: Type.String(),
   message: Type.Unknown(),
+  key: Type.Optional(IdempotencyKey),
   id: Type.Optional(RequestId)
 })
 export const PingRequest = Type.Object({
@@ -65,7 +70,8 @@ export const PublishFrame = Type.Object({
 export const SubscribedFrame = Type.Object({
   action: Type.Literal('subscribed'),
   id: Type.Optional(RequestId),
-  topic: Topic,
+  /** A pattern's reply carries no position: positions are per topic. */
+  topic: TopicFilter,
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   epoch: Type.Optional(Type.String()),
   /** Only when subscribing from a position: whether every missed message was replayed. */
@@ -74,7 +80,7 @@ export const SubscribedFrame = Type.Object({
 export const UnsubscribedFrame = Type.Object({
   action: Type.Literal('unsubscribed'),
   id: Type.Optional(RequestId),
-  topic: Topic
+  topic: TopicFilter
 })
 export const PublishedFrame = Type.Object({
   action: Type.Literal('published'),

@@ -1,7 +1,7 @@
 /** Reads a client's text frame as a request of the wire contract, or says in words what is wrong with it. */
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
-import { ErrorCode, isValidTopic, MAX_JSON_DEPTH, TOPIC_RULE } from '../contract/codes.js'
+import { ErrorCode, isTopicPattern, isValidTopic, isValidTopicFilter, MAX_JSON_DEPTH, TOPIC_FILTER_RULE, TOPIC_RULE } from '../contract/codes.js'
 import { nestsDeeperThan } from './json-depth.js'
 import { Requests, type Action, type ClientRequest, type RequestIdValue } from '../contract/schemas.js'
 
@@ -47,8 +47,16 @@ export function parseRequest (text: string): ClientRequest | Refusal {
     return new Refusal(ErrorCode.invalidRequest, `Invalid ${fields.action} request: "${path.slice(1)}": ${message}`, id)
   }
   const request = value as ClientRequest
-  if (request.action !== 'ping' && !isValidTopic(request.topic)) {
-    return new Refusal(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use ${TOPIC_RULE}`, id)
+  if (request.action === 'ping') return request
+  if (request.action === 'publish') {
+    if (!isValidTopic(request.topic)) return new Refusal(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": publish to a topic of ${TOPIC_RULE}`, id)
+    return request
+  }
+  if (!isValidTopicFilter(request.topic)) {
+    return new Refusal(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use ${TOPIC_FILTER_RULE}`, id)
+  }
+  if (request.action === 'subscribe' && request.since !== undefined && isTopicPattern(request.topic)) {
+    return new Refusal(ErrorCode.invalidRequest, `Cannot recover "${clip(request.topic)}" with since: positions are per topic, so subscribe to each topic with its own since`, id)
   }
   return request
 }

@@ -1,6 +1,6 @@
 /** One connection's subscriptions, and its requests run on the broker with their replies and error frames. */
 import { BrokerUnavailableError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
-import { ErrorCode } from '../contract/codes.js'
+import { ErrorCode, isTopicPattern } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
 
@@ -24,8 +24,8 @@ export class Session {
     private readonly log: SessionLogger
   ) {}
 
-  startPublish (request: { topic: string, message: unknown }): Promise<PublishResult> {
-    return this.broker.publish(request.topic, request.message)
+  startPublish (request: { topic: string, message: unknown, key?: string }): Promise<PublishResult> {
+    return this.broker.publish(request.topic, request.message, request.key)
   }
 
   async run (request: ClientRequest, publishing?: Promise<PublishResult>): Promise<void> {
@@ -57,7 +57,13 @@ export class Session {
   async leaveAll (): Promise<void> {
     const topics = [...this.topics]
     this.topics.clear()
-    await Promise.all(topics.map((topic) => this.broker.unsubscribe(topic, this.subscriber)))
+    await Promise.all(topics.map(async (topic) => this.leave(topic)))
+  }
+
+  /** A pattern's subscription is the broker's apart, as it names no one topic. */
+  private async leave (topic: string): Promise<void> {
+    if (isTopicPattern(topic)) await this.broker.unsubscribePattern(topic, this.subscriber)
+    else await this.broker.unsubscribe(topic, this.subscriber)
   }
 
   /** With `since`, the reply always comes (the client needs `recovered`), after the replayed messages. */
@@ -75,13 +81,20 @@ export class Session {
       this.sendError(ErrorCode.tooManySubscriptions, `A connection may hold at most ${this.maxSubscriptions} subscriptions`, id)
       return
     }
+    if (isTopicPattern(topic)) {
+      // positions are per topic, so a pattern's reply has none (since was refused with the request)
+      await this.broker.subscribePattern(topic, this.subscriber)
+      this.topics.add(topic)
+      if (id !== undefined) this.send(replyFrame('subscribed', id, { topic }))
+      return
+    }
     const result = await this.broker.subscribe(topic, this.subscriber, since)
     this.topics.add(topic)
     if (id !== undefined || since !== undefined) this.send(replyFrame('subscribed', id, { topic, ...result }))
   }
 
   private async unsubscribe (topic: string, id: RequestIdValue | undefined): Promise<void> {
-    if (this.topics.delete(topic)) await this.broker.unsubscribe(topic, this.subscriber)
+    if (this.topics.delete(topic)) await this.leave(topic)
     if (id !== undefined) this.send(replyFrame('unsubscribed', id, { topic }))
   }
 

@@ -50,7 +50,11 @@ export class ClusterFigures {
       .hset(info, { connections: this.options.describe().connections, startedAt: this.startedAt })
       .del(subs, delivered, slow)
     const live = stats.filter((s) => s.subscribers > 0)
-    if (live.length > 0) transaction.hset(subs, Object.fromEntries(live.map((s) => [s.topic, s.subscribers])))
+    if (live.length > 0) {
+      transaction.hset(subs, Object.fromEntries(live.map((s) => [s.topic, s.subscribers])))
+      // listed by name (topic-page.lua) even before any message; the listing drops them once they are gone
+      transaction.zadd(keys.names, ...live.flatMap((s) => [0, s.topic]))
+    }
     if (stats.length > 0) transaction.hset(delivered, Object.fromEntries(stats.map((s) => [s.topic, s.delivered])))
     const cut = stats.filter((s) => s.slowConsumers > 0)
     if (cut.length > 0) transaction.hset(slow, Object.fromEntries(cut.map((s) => [s.topic, s.slowConsumers])))

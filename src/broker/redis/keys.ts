@@ -5,7 +5,9 @@
  * last heartbeat; `instance:ID` its connections and start; `subs:ID`, `delivered:ID`, `slow:ID`: its
  * figures per topic; `stats:TOPIC`: the topic's position and publish figures; `history:TOPIC`: a stream
  * of its last messages (ids OFFSET-0); `topics`: topics with recent messages, scored by last message;
- * `topic:TOPIC`: the pub/sub channel of its frames; `bridge-lease`: who relays REDIS_BRIDGE.
+ * `topic:TOPIC`: the pub/sub channel of its frames; `bridge-lease`: who relays REDIS_BRIDGE; `names`: every
+ * topic and subscribed pattern, score 0, for listing them by name a page at a time (entries of expired ones
+ * are removed as a page meets them); `idempotency:TOPIC|KEY`: a publish's first result under its key.
  */
 export const KeyPart = {
   instances: 'instances',
@@ -17,7 +19,9 @@ export const KeyPart = {
   history: 'history:',
   topics: 'topics',
   channel: 'topic:',
-  bridgeLease: 'bridge-lease'
+  bridgeLease: 'bridge-lease',
+  names: 'names',
+  idempotency: 'idempotency:'
 } as const
 
 /** The names under one prefix. */
@@ -26,6 +30,7 @@ export class RedisKeys {
 
   get instances (): string { return this.prefix + KeyPart.instances }
   get bridgeLease (): string { return this.prefix + KeyPart.bridgeLease }
+  get names (): string { return this.prefix + KeyPart.names }
   get channelPrefix (): string { return this.prefix + KeyPart.channel }
   channel (topic: string): string { return this.channelPrefix + topic }
   instance (id: string): string { return this.prefix + KeyPart.instance + id }

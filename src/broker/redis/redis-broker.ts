@@ -2,8 +2,8 @@
 import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import {
-  BrokerUnavailableError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type Scope,
-  type SubscribeResult, type Subscriber, type TopicHistory, type TopicStats
+  BrokerUnavailableError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo, type PublishResult, type Scope,
+  type SubscribeResult, type Subscriber, type TopicHistory, type TopicPage, type TopicPageQuery, type TopicStats
 } from '../broker.js'
 import { TopicRegistry } from '../topic-registry.js'
 import { PublicationBuffer } from '../publication-buffer.js'
@@ -17,6 +17,8 @@ import { ClusterFigures } from './cluster-figures.js'
 import { BridgeRelay } from './bridge-relay.js'
 import type { BridgeRule } from './bridge.js'
 import { closeRedis } from './close-redis.js'
+import { topicPage } from '../topic-page.js'
+import { readTopicPage } from './topic-page.js'
 
 export interface RedisBrokerOptions {
   /** For commands and publishes. */
@@ -29,6 +31,7 @@ export interface RedisBrokerOptions {
   instanceTtlMs: number
   topicTtlMs: number
   history: HistoryLimits
+  idempotency: IdempotencyLimits
   bridge: BridgeRule[]
   /** What this instance reports of itself at each heartbeat. */
   describe: () => { connections: number }
@@ -48,6 +51,12 @@ export class RedisBroker implements Broker {
   private readonly heartbeat: NodeJS.Timeout
   /** SUBSCRIBE commands on their way, so a recovery can wait until its topic's channel is live. */
   private readonly channelsPending = new Map<string, Promise<void>>()
+  /**
+   * While a pattern is subscribed here, every topic's frames come on this one PSUBSCRIBE and are routed
+   * by the registry's pattern tree: one pattern in Redis per instance, whatever the patterns here.
+   */
+  private readonly everyTopic: string
+  private everyTopicPending: Promise<void> | undefined
   private closed = false
 
   constructor (private readonly options: RedisBrokerOptions) {
@@ -55,6 +64,7 @@ export class RedisBroker implements Broker {
     this.commands = commands
     this.subscriber = subscriber
     this.keys = new RedisKeys(options.prefix)
+    this.everyTopic = `${this.keys.channelPrefix}*`
     defineScripts(commands)
     this.figures = new ClusterFigures({ ...options, keys: this.keys, registry: this.registry })
     this.bridge = new BridgeRelay({
@@ -69,7 +79,11 @@ export class RedisBroker implements Broker {
     })
 
     subscriber.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.receive(channel.toString(), frame))
-    subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => this.bridge.relay(pattern.toString(), message))
+    subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
+      const source = pattern.toString()
+      if (source === this.everyTopic) this.receiveForPatterns(channel.toString(), message)
+      else this.bridge.relay(source, message)
+    })
     subscriber.on('ready', () => { this.resubscribe().catch((err) => log.warn({ err }, 'resubscribing failed')) })
     commands.on('ready', () => { this.figures.schedule() })
     // ioredis reconnects by itself; an outage is logged once per connection, not at every retry
@@ -159,15 +173,41 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** publish.lua assigns the position, keeps and publishes the frame completed with it. */
-  async publish (topic: string, message: unknown): Promise<PublishResult> {
+  async subscribePattern (pattern: string, subscriber: Subscriber): Promise<void> {
+    const first = !this.registry.hasPatterns
+    this.registry.add(pattern, subscriber)
+    const counted = this.figures.schedule()
+    if (first && this.subscriber.status === 'ready') {
+      const pending = this.subscriber.psubscribe(this.everyTopic).then(() => {},
+        /* c8 ignore next 3: a PSUBSCRIBE lost with its connection; resubscribe() sends it again on reconnect */
+        (err) => {
+          this.options.log.warn({ err }, 'subscribing to every topic for patterns failed; retried when Redis reconnects')
+        }).finally(() => { this.everyTopicPending = undefined })
+      this.everyTopicPending = pending
+    }
+    await this.everyTopicPending
+    await counted
+  }
+
+  async unsubscribePattern (pattern: string, subscriber: Subscriber): Promise<void> {
+    this.registry.remove(pattern, subscriber)
+    this.figures.schedule()
+    if (!this.registry.hasPatterns && this.subscriber.status === 'ready') {
+      // never fails (see Broker): left subscribed, it only brings frames no pattern here matches
+      await this.subscriber.punsubscribe(this.everyTopic).catch(() => {})
+    }
+  }
+
+  /** publish.lua assigns the position, keeps and publishes the frame completed with it; with a key, once per TTL. */
+  async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
-    const { prefix, topicTtlMs, instanceTtlMs, history } = this.options
+    const { prefix, topicTtlMs, instanceTtlMs, history, idempotency } = this.options
     const now = Date.now()
     this.holdCommands()
     try {
       const [subscribers, offset, epoch] = await this.commands.proxyerPublish(
-        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs
+        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs,
+        key ?? '', idempotency.ttlMs
       )
       return { topic, subscribers, offset, epoch }
     } catch (err) {
@@ -221,6 +261,15 @@ export class RedisBroker implements Broker {
     return this.figures.topics('')
   }
 
+  async topicPage (query: TopicPageQuery, scope: Scope = 'cluster'): Promise<TopicPage> {
+    if (scope === 'local') return topicPage(query, (after, limit) => this.registry.page(query.prefix, after, limit))
+    try {
+      return await readTopicPage(this.commands, this.keys, Date.now() - this.options.instanceTtlMs, query)
+    } catch (err) {
+      throw new BrokerUnavailableError((err as Error).message)
+    }
+  }
+
   async topic (topic: string, scope: Scope = 'cluster'): Promise<TopicStats | undefined> {
     if (scope === 'local') return this.registry.stats(topic)
     return (await this.figures.topics(topic))[0]
@@ -246,12 +295,22 @@ export class RedisBroker implements Broker {
     const topic = channel.slice(this.keys.channelPrefix.length)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
-    this.registry.publish(topic, new Publication(frame))
+    this.registry.publish(topic, new Publication(frame), Date.now(), true)
+  }
+
+  /**
+   * A frame on any topic, for the patterns here. Subscribers of the topic itself got it on the topic's
+   * channel, unless that SUBSCRIBE is still on its way: then the pattern brings it to them.
+   */
+  private receiveForPatterns (channel: string, frame: Buffer): void {
+    const topic = channel.slice(this.keys.channelPrefix.length)
+    this.registry.publishToPatterns(topic, new Publication(frame), !this.channelsPending.has(topic))
   }
 
   private async resubscribe (): Promise<void> {
     const channels = this.registry.subscribedTopics().map((topic) => this.keys.channel(topic))
     if (channels.length > 0) await this.subscriber.subscribe(...channels)
+    if (this.registry.hasPatterns) await this.subscriber.psubscribe(this.everyTopic)
     await this.bridge.restart()
     this.options.log.info({ topics: channels.length }, 'subscribed to Redis')
   }

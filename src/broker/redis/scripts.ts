@@ -24,9 +24,10 @@ function read (name: string): string {
 }
 
 /** Each script with what it uses defined above it. */
-const PUBLISH = KEYS + frameTail() + read('epoch.lua') + read('publish.lua')
+const PUBLISH = KEYS + frameTail() + read('epoch.lua') + read('idempotency.lua') + read('publish.lua')
 const HISTORY = KEYS + read('epoch.lua') + read('history.lua')
 const FIGURES = KEYS + read('figures.lua')
+const TOPIC_PAGE = KEYS + read('topic-page.lua')
 const BRIDGE_LEASE = read('bridge-lease.lua')
 
 declare module 'ioredis' {
@@ -35,12 +36,14 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** publish.lua */
     proxyerPublish (prefix: string, topic: string, head: string, now: number, ttlMs: number, liveSince: number,
-      freshEpoch: string, historySize: number, historyTtlMs: number): Promise<[number, number, string]>
+      freshEpoch: string, historySize: number, historyTtlMs: number, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string]>
     /** history.lua */
     proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
       subscribing: 0 | 1, newest: 0 | 1): Promise<[string, string, RawEntry[]] | null>
     /** figures.lua */
     proxyerFigures (prefix: string, liveSince: number, topicsSince: number, only: string): Promise<[RawInstance[], RawStats[]]>
+    /** topic-page.lua */
+    proxyerTopicPage (prefix: string, liveSince: number, namePrefix: string, after: string, limit: number): Promise<[RawPageRow[], string, 0 | 1]>
     /** bridge-lease.lua */
     proxyerBridgeLease (key: string, id: string, ttlMs: number): Promise<number>
   }
@@ -50,6 +53,8 @@ declare module 'ioredis' {
 export type RawInstance = [string, string, string, string, string[], string[], string[]]
 /** offset, frame, time */
 export type RawEntry = [string, string, string]
+/** name, published, lastPublishedAt ('' for none), subscribers, delivered, slow consumers */
+export type RawPageRow = [string, string, string, number, number, number]
 /** topic, published, lastPublishedAt */
 export type RawStats = [string, string, string]
 
@@ -57,5 +62,6 @@ export function defineScripts (redis: Redis): void {
   redis.defineCommand('proxyerPublish', { numberOfKeys: 0, lua: PUBLISH })
   redis.defineCommand('proxyerHistory', { numberOfKeys: 0, lua: HISTORY })
   redis.defineCommand('proxyerFigures', { numberOfKeys: 0, lua: FIGURES })
+  redis.defineCommand('proxyerTopicPage', { numberOfKeys: 0, lua: TOPIC_PAGE })
   redis.defineCommand('proxyerBridgeLease', { numberOfKeys: 1, lua: BRIDGE_LEASE })
 }
