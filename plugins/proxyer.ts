@@ -31,10 +31,11 @@ export default fp(async (fastify) => {
       instanceTtlMs: config.INSTANCE_TTL_MS,
       topicTtlMs,
       history,
+      maxTopics: config.MAX_TOPICS,
       describe,
       log: fastify.log
     })
-    : new MemoryBroker({ instanceId, topicTtlMs, history, describe })
+    : new MemoryBroker({ instanceId, topicTtlMs, history, maxTopics: config.MAX_TOPICS, describe })
 
   await broker.connect()
   fastify.decorate('proxyer', broker)

@@ -21,6 +21,7 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       response: {
         200: Type.Object({ topic: Type.String(), subscribers: Type.Integer(), offset: Type.Integer(), epoch: Type.String() }),
         400: HttpError,
+        429: HttpError,
         503: HttpError
       }
     },

@@ -27,8 +27,14 @@ import httpRateLimitPlugin from '../plugins/http-rate-limit.js'
 import { requestSerializer } from './log-serializers.js'
 import { trustProxy } from './trust-proxy.js'
 import queuesRoute from '../routes/queues.js'
+import type { Clock } from './transport/clock.js'
 
-export async function buildApp (config: Config): Promise<FastifyInstance> {
+/** What a test may put in place of the real thing: the clock connections go by. */
+export interface AppOptions {
+  clock?: Clock
+}
+
+export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // `?token=` on an upgrade URL is a credential: never in a log line
     logger: { ...logOptions(config.LOG_LEVEL), serializers: { req: requestSerializer } },
@@ -45,7 +51,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
   await app.register(jsonBodyPlugin)
-  await app.register(websocketPlugin)
+  await app.register(websocketPlugin, { clock: options.clock })
   // refusals first and cheapest first: headers on every answer, then origin, connection caps, rate, identity
   await app.register(securityHeadersPlugin)
   await app.register(originsPlugin)

@@ -1,5 +1,5 @@
 /** The embedded broker: one process, topics and their history in memory, nothing else to install. */
-import type { Broker, HistoryLimits, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicStats } from './broker.js'
+import { TooManyTopicsError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type SubscribeResult, type Subscriber, type TopicHistory, type TopicStats } from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
 import { TopicLog, toHistoryEntry } from './topic-log.js'
 import { Epochs } from './position.js'
@@ -11,6 +11,8 @@ export interface MemoryBrokerOptions {
   /** How long a topic without subscribers keeps its figures after its last message. */
   topicTtlMs: number
   history: HistoryLimits
+  /** Topics held at most (MAX_TOPICS): a message to one more is refused; unset, no cap. */
+  maxTopics?: number
   instanceId: string
   /** What this instance reports of itself in instances(). */
   describe: () => { connections: number }
@@ -54,6 +56,8 @@ export class MemoryBroker implements Broker {
   }
 
   async publish (topic: string, message: unknown): Promise<PublishResult> {
+    const { maxTopics = Infinity } = this.options
+    if (this.logs.size >= maxTopics && !this.logs.has(topic)) throw new TooManyTopicsError(maxTopics)
     const log = this.log(topic)
     const offset = log.offset + 1
     const at = Date.now()

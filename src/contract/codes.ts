@@ -28,6 +28,7 @@ export const ErrorCode = {
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
   tokenExpired: 'token_expired',
+  tooManyTopics: 'too_many_topics',
   internal: 'internal_error'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]

@@ -1,11 +1,16 @@
 -- RedisBroker.publish(): gives the message the topic's next offset, keeps it in the topic's stream
 -- (ids are OFFSET-0), counts it, publishes the frame completed with its position on the topic's
--- channel, and sums the topic's subscribers over live instances. Returns { subscribers, offset, epoch }.
+-- channel, and sums the topic's subscribers over live instances. Returns { subscribers, offset, epoch },
+-- or { 0 } alone, changing nothing, when the topic is new and the topics index already holds maxTopics.
 -- KEY (keys.ts) and FRAME_TAIL (the publish frame's tail from src/contract/frames.ts, cut around
 -- its offset and epoch) are defined above this script when it is loaded.
-local prefix, topic, head, now, ttl, liveSince, fresh, size, historyTtl =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), ARGV[9]
+local prefix, topic, head, now, ttl, liveSince, fresh, size, historyTtl, maxTopics =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
 local stats = prefix .. KEY.stats .. topic
+-- the topics index holds the topics with recent messages (figures.lua trims it): counting it is O(1)
+if redis.call('ZSCORE', prefix .. KEY.topics, topic) == false and redis.call('ZCARD', prefix .. KEY.topics) >= maxTopics then
+  return { 0 }
+end
 -- writes first: when Redis refuses writes (out of memory) the script stops before publishing
 local epoch = epochOf(prefix, topic, fresh, ttl)[1]
 local offset = redis.call('HINCRBY', stats, 'offset', 1)

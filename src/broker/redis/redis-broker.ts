@@ -2,7 +2,7 @@
 import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import {
-  BrokerUnavailableError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type Scope,
+  BrokerUnavailableError, TooManyTopicsError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type Scope,
   type SubscribeResult, type Subscriber, type TopicHistory, type TopicStats
 } from '../broker.js'
 import { TopicRegistry } from '../topic-registry.js'
@@ -29,6 +29,8 @@ export interface RedisBrokerOptions {
   instanceTtlMs: number
   topicTtlMs: number
   history: HistoryLimits
+  /** Topics with recent messages, at most, in the whole cluster (MAX_TOPICS): a message to one more is refused. */
+  maxTopics: number
   bridge: BridgeRule[]
   /** What this instance reports of itself at each heartbeat. */
   describe: () => { connections: number }
@@ -162,17 +164,21 @@ export class RedisBroker implements Broker {
   /** publish.lua assigns the position, keeps and publishes the frame completed with it. */
   async publish (topic: string, message: unknown): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
-    const { prefix, topicTtlMs, instanceTtlMs, history } = this.options
+    const { prefix, topicTtlMs, instanceTtlMs, history, maxTopics } = this.options
     const now = Date.now()
     this.holdCommands()
+    let reply
     try {
-      const [subscribers, offset, epoch] = await this.commands.proxyerPublish(
-        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs
+      reply = await this.commands.proxyerPublish(
+        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs, maxTopics
       )
-      return { topic, subscribers, offset, epoch }
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
+    // publish.lua answers 0 alone when the topic would be one too many
+    if (reply.length === 1) throw new TooManyTopicsError(maxTopics)
+    const [subscribers, offset, epoch] = reply
+    return { topic, subscribers, offset, epoch }
   }
 
   /**
