@@ -103,12 +103,21 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
   {
     name: 'the auth frame: first on an anonymous connection it applies to the requests right behind it; a bad one ends the connection',
     run: async (t, start) => {
-      const { wsUrl } = await start(SECURED)
+      const { wsUrl } = await start(SECURED, new ManualClock())
       const client = await TestClient.connect(t, wsUrl)
       client.send({ action: 'auth', token: hsToken({ sub: 'u42', publish: ['booked'] }), id: 'a' })
       client.send({ action: 'publish', topic: 'booked', message: 1, id: 'p' })
       await client.waitFor((f) => f.id === 'p')
       t.same(client.frames.map((f) => [f.action, f.id]), [['authenticated', 'a'], ['published', 'p']], 'the publish sent right behind it is the token\'s')
+
+      const backend = await TestClient.connect(t, wsUrl)
+      t.match(await backend.request({ action: 'auth', token: API_KEY }), { action: 'authenticated' }, 'an API key in an auth frame')
+      backend.frames.length = 0
+      t.same(countBy(await burst(t, backend, publishes(500, 'booked'))), { published: 500 }, 'makes the connection unlimited')
+      backend.frames.length = 0
+      t.match(await backend.request({ action: 'auth', token: hsToken({ sub: 'u42', publish: ['booked'] }) }), { action: 'authenticated' })
+      backend.frames.length = 0
+      t.same(countBy(await burst(t, backend, publishes(500, 'booked'))), { published: 400, rate_limited: 100 }, 'and a token limited again, from a full bucket')
       for (const bad of BAD_TOKENS) {
         const victim = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['>'] })}`)
         const closed = victim.closed()
