@@ -36,7 +36,6 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 /** WebSocket close codes proxyer uses (RFC 6455 section 7.4). */
 export const CloseCode = {
   goingAway: 1001,
-  policyViolation: 1008,
   /** private-use range: missing or bad credentials where they are required, or a token expired past its grace */
   unauthorized: 4001,
   /** private-use range: a client that does not read its frames */
