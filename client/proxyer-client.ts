@@ -1,6 +1,6 @@
 /** proxyer's client SDK: one WebSocket to /message that reconnects, resumes every topic where it left off, and settles requests as promises. */
 // the wire contract's dependency-free part; a browser loads it beside /client.js (routes/client.ts)
-import { ErrorCode } from '../src/contract/codes.js'
+import { CloseCode, ErrorCode } from '../src/contract/codes.js'
 
 export { CloseCode, ErrorCode, isValidTopic, TOPIC_RULE } from '../src/contract/codes.js'
 
@@ -104,6 +104,13 @@ export interface ProxyerClientOptions {
   window?: EventTarget
   /** Its `visibilitychange` to visible retries at once; defaults to the browser's document (none in Node). */
   document?: EventTarget & { readonly visibilityState: string }
+  /**
+   * Where the client gets its token (a JWT from your backend), sync or async: asked on every connect
+   * (sent as `?token=`) and again before the token's `exp`, sent then as an auth frame on the live connection.
+   */
+  getToken?: () => string | Promise<string>
+  /** How long before the token's `exp` a new one is asked for (10 s; at most half the token's life). */
+  tokenRefreshMarginMs?: number
 }
 
 /**
@@ -176,6 +183,7 @@ interface Subscription {
 }
 
 type Request =
+  | { kind: 'auth' }
   | { kind: 'subscribe', topic: string }
   | { kind: 'unsubscribe', topic: string, settle: Settler<void> }
   | { kind: 'publish', topic: string, settle: Settler<PublishResult>, frame: string, sent: boolean }
@@ -203,6 +211,11 @@ export class ProxyerClient {
   private readonly backoff: (attempt: number) => number
   private readonly connectTimeoutMs: number
   private readonly failAfter: number
+  private readonly getToken: (() => string | Promise<string>) | undefined
+  private readonly tokenRefreshMarginMs: number
+  private refreshTimer: Timer | undefined
+  /** The token the connection was opened with, refreshed once it is open. */
+  private token: string | undefined
   /** Stops listening to the window's and document's events. */
   private readonly unwatch: () => void
   private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>()
@@ -228,6 +241,8 @@ export class ProxyerClient {
     })
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.failAfter = options.failAfter ?? 3
+    this.getToken = options.getToken
+    this.tokenRefreshMarginMs = options.tokenRefreshMarginMs ?? 10_000
     this.unwatch = this.watch(options)
     queueMicrotask(() => {
       if (this.current === 'closed') return
@@ -336,11 +351,12 @@ export class ProxyerClient {
     this.unwatch()
     clearTimeout(this.reconnectTimer)
     clearTimeout(this.connectTimer)
+    clearTimeout(this.refreshTimer)
     const socket = this.socket
     this.socket = undefined
     socket?.close(1000, 'client closed')
     const closed = new ProxyerError('closed', 'The client was closed')
-    for (const request of this.requests.values()) if (request.kind !== 'subscribe') request.settle.reject(closed)
+    for (const request of this.requests.values()) if (request.kind === 'unsubscribe' || request.kind === 'publish') request.settle.reject(closed)
     this.requests.clear()
     for (const subscription of this.subscriptions.values()) {
       clearTimeout(subscription.retry)
@@ -352,10 +368,31 @@ export class ProxyerClient {
     return this.socket?.readyState === OPEN
   }
 
+  /** With getToken, asks for a token first and connects with it as `?token=`. */
   private connect (): void {
+    if (this.getToken === undefined) {
+      this.open(this.url)
+      return
+    }
+    // the token's wait counts as connecting: reconnectNow() does not start a second attempt meanwhile
+    this.socket = pendingToken
+    Promise.resolve().then(this.getToken).then((token) => {
+      if (this.socket !== pendingToken) return
+      this.socket = undefined
+      this.token = token
+      this.open(`${this.url}${this.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`)
+    }, (err: unknown) => {
+      if (this.socket !== pendingToken) return
+      this.socket = undefined
+      this.emit('error', new ProxyerError('token_failed', `getToken() failed: ${(err as Error).message}`))
+      this.reconnectLater()
+    })
+  }
+
+  private open (url: string): void {
     let socket: WebSocketLike
     try {
-      socket = new this.WebSocket(this.url)
+      socket = new this.WebSocket(url)
     } catch (err) {
       this.emit('error', new ProxyerError('connect_failed', `Cannot open a WebSocket to ${this.url}: ${(err as Error).message}`))
       this.reconnectLater()
@@ -365,7 +402,11 @@ export class ProxyerClient {
     this.connectTimer = setTimeout(() => this.lost(socket, true), this.connectTimeoutMs)
     socket.onopen = () => { if (socket === this.socket) this.opened() }
     socket.onmessage = (event: { data: unknown }) => { if (socket === this.socket) this.receive(String(event.data)) }
-    socket.onclose = () => this.lost(socket, false)
+    socket.onclose = (event: { code?: number }) => {
+      // a token refused or expired past its grace: the next connect asks getToken() for a new one
+      if (event.code === CloseCode.unauthorized && socket === this.socket) this.emit('error', new ProxyerError(ErrorCode.unauthorized, 'The server refused the token (close 4001); reconnecting with a new one'))
+      this.lost(socket, false)
+    }
     // a close event follows every error
     socket.onerror = () => {}
   }
@@ -373,6 +414,7 @@ export class ProxyerClient {
   private opened (): void {
     clearTimeout(this.connectTimer)
     this.attempt = 0
+    if (this.token !== undefined) this.scheduleRefresh(this.token)
     for (const [topic, subscription] of this.subscriptions) this.sendSubscribe(topic, subscription)
     for (const request of this.requests.values()) if (request.kind === 'publish') this.sendPublish(request)
     this.setState('connected')
@@ -383,6 +425,7 @@ export class ProxyerClient {
     if (socket !== this.socket) return
     this.socket = undefined
     clearTimeout(this.connectTimer)
+    clearTimeout(this.refreshTimer)
     if (abandon) socket.close()
     for (const [id, request] of this.requests) {
       if (request.kind === 'publish' && !request.sent) continue
@@ -431,6 +474,32 @@ export class ProxyerClient {
     this.socket?.send(JSON.stringify(since === undefined ? { action: 'subscribe', topic, id } : { action: 'subscribe', topic, since, id }))
   }
 
+  /** Asks for a new token a little before this one's `exp` (read from its payload), to send on the live connection. */
+  private scheduleRefresh (token: string): void {
+    clearTimeout(this.refreshTimer)
+    const expiresAt = expiryOf(token)
+    if (expiresAt === undefined) return
+    const life = expiresAt - Date.now()
+    this.refreshTimer = setTimeout(() => this.refresh(), Math.max(life - this.tokenRefreshMarginMs, life / 2, 0))
+  }
+
+  /** Called only while connected: on the server's token_expired, or by the timer opened() sets and lost() clears. */
+  private refresh (): void {
+    const socket = this.socket as WebSocketLike
+    if (this.getToken === undefined) return
+    Promise.resolve().then(this.getToken).then((token) => {
+      /* c8 ignore next: the connection was lost while getToken() ran; the reconnect asks for a token again */
+      if (socket !== this.socket) return
+      this.scheduleRefresh(token)
+      const id = this.nextId++
+      this.requests.set(id, { kind: 'auth' })
+      socket.send(JSON.stringify({ action: 'auth', token, id }))
+    }, (err: unknown) => {
+      // the server's token_expired asks again; past its grace, the reconnect does
+      this.emit('error', new ProxyerError('token_failed', `getToken() failed: ${(err as Error).message}`))
+    })
+  }
+
   private sendPublish (request: Request & { kind: 'publish' }): void {
     request.sent = true
     this.socket?.send(request.frame)
@@ -451,11 +520,15 @@ export class ProxyerClient {
     }
     const request = typeof frame.id === 'number' ? this.requests.get(frame.id) : undefined
     if (request === undefined) {
+      if (frame.code === ErrorCode.tokenExpired) this.refresh()
       if (frame.action === 'error') this.emit('error', serverError(frame))
       return
     }
     this.requests.delete(frame.id as number)
-    if (request.kind === 'subscribe') {
+    if (request.kind === 'auth') {
+      // a refused token closes the connection (4001): the reconnect asks for a new one
+      if (frame.action === 'error') this.emit('error', serverError(frame))
+    } else if (request.kind === 'subscribe') {
       if (frame.action === 'error') this.subscribeFailed(request.topic, frame.id as number, serverError(frame, request.topic))
       else this.subscribed(request.topic, frame.id as number, frame as unknown as SubscribeResult)
     } else if (frame.action === 'error') {
@@ -565,6 +638,21 @@ export class ProxyerClient {
         setTimeout(() => { throw err })
       }
     }
+  }
+}
+
+/** Stands in `socket` while getToken() runs, so nothing else starts a connection meanwhile. */
+const pendingToken: WebSocketLike = { readyState: 0, onopen: null, onmessage: null, onclose: null, onerror: null, send: noop, close: noop }
+
+function noop (): void {}
+
+/** The `exp` of a JWT, in ms, read from its payload without verifying it (the server does); undefined when it has none. */
+function expiryOf (token: string): number | undefined {
+  try {
+    const payload = JSON.parse(atob((token.split('.')[1] ?? '').replaceAll('-', '+').replaceAll('_', '/'))) as { exp?: unknown }
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -1,6 +1,6 @@
-/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, and never internal error text in a 500. */
+/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, 429 past MAX_TOPICS, and never internal error text in a 500. */
 import fp from 'fastify-plugin'
-import { BrokerUnavailableError } from '../src/broker/broker.js'
+import { BrokerUnavailableError, TooManyTopicsError } from '../src/broker/broker.js'
 
 export default fp(async (fastify) => {
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -12,6 +12,9 @@ export default fp(async (fastify) => {
         error: 'Service Unavailable',
         message: `${error.message}; retry shortly`
       })
+    }
+    if (error instanceof TooManyTopicsError) {
+      return reply.code(429).send({ statusCode: 429, code: 'PROXYER_TOO_MANY_TOPICS', error: 'Too Many Requests', message: error.message })
     }
     // client errors say what was wrong with the request; anything else is ours, and its text stays in the log
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error)

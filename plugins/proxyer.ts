@@ -33,10 +33,11 @@ export default fp(async (fastify) => {
       topicTtlMs,
       history,
       idempotency,
+      maxTopics: config.MAX_TOPICS,
       describe,
       log: fastify.log
     })
-    : new MemoryBroker({ instanceId, topicTtlMs, history, idempotency, describe })
+    : new MemoryBroker({ instanceId, topicTtlMs, history, idempotency, maxTopics: config.MAX_TOPICS, describe })
 
   await broker.connect()
   fastify.decorate('proxyer', broker)

@@ -6,10 +6,13 @@ import websocket from '@fastify/websocket'
 import type { ClientConnection } from '../src/transport/client-connection.js'
 import { CloseCode } from '../src/contract/codes.js'
 import { WriteBatcher } from '../src/transport/write-batcher.js'
+import { type Clock, systemClock } from '../src/transport/clock.js'
 
 export interface ConnectionSet {
   readonly open: Set<ClientConnection>
   readonly batcher: WriteBatcher
+  /** The time connections go by (token expiry, rate limits): the system's, or a test's. */
+  readonly clock: Clock
 }
 
 declare module 'fastify' {
@@ -18,8 +21,8 @@ declare module 'fastify' {
   }
 }
 
-export default fp(async (fastify) => {
-  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher() }
+export default fp<{ clock?: Clock }>(async (fastify, options) => {
+  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(), clock: options.clock ?? systemClock }
   fastify.decorate('connections', connections)
 
   const heartbeat = setInterval(() => {

@@ -4,14 +4,12 @@ import { ClientConnection } from '../src/transport/client-connection.js'
 import { refuseUnauthenticated, releaseUpgrade } from '../src/transport/upgrade.js'
 
 const messageRoute: FastifyPluginAsync = async (fastify) => {
-  const { config, connections } = fastify
+  const { config, connections, access } = fastify
   const limits = {
     maxSubscriptions: config.MAX_SUBSCRIPTIONS,
-    rateLimitPerSecond: fastify.access.rateLimit?.perSecond ?? Infinity,
+    tokenGraceMs: config.TOKEN_GRACE_MS,
     maxQueuedBytes: config.MAX_QUEUED_BYTES
   }
-  // API-key connections (trusted backends) are not rate limited
-  const unlimited = { ...limits, rateLimitPerSecond: Infinity }
 
   // one logger for all connections: a child logger per request would cost memory on every idle socket
   const log = fastify.log.child({ route: '/message' })
@@ -21,8 +19,9 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
     releaseUpgrade(socket, request.raw)
     const { authentication } = request
     if (!authentication.ok) return refuseUnauthenticated(socket, authentication.error)
-    const connectionLimits = authentication.identity.rateLimit === undefined ? unlimited : limits
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, connectionLimits, log)
+    // the identity's rate limit (none for API keys) and permissions are judged on every request
+    const identity = { identity: authentication.identity, authenticator: access, clock: connections.clock }
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })

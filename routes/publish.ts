@@ -37,6 +37,7 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
         400: { ...HttpError, description: 'An invalid topic or body (FST_ERR_VALIDATION)' },
         413: { ...HttpError, description: 'A body over MAX_MESSAGE_BYTES' },
         415: { ...HttpError, description: 'A content type other than JSON or text' },
+        429: { ...HttpError, description: 'A new topic past MAX_TOPICS (PROXYER_TOO_MANY_TOPICS)' },
         503: { ...HttpError, description: 'Redis is down (PROXYER_UNAVAILABLE, Retry-After: 1): the message reached nobody' }
       }
     },

@@ -31,10 +31,14 @@ import { trustProxy } from './trust-proxy.js'
 import queuesRoute from '../routes/queues.js'
 import metricsRoute from '../routes/metrics.js'
 import asyncApiRoute from '../routes/asyncapi.js'
+import type { Clock } from './transport/clock.js'
 
+/** What a test may put in place of the real thing or watch. */
 export interface BuildOptions {
   /** Sees every route as it is added: the API document's test checks none is left out. */
   onRoute?: (route: RouteOptions) => void
+  /** The clock connections go by (token expiry and its grace). */
+  clock?: Clock
 }
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -55,7 +59,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(configPlugin, { config })
   await app.register(brokerErrorsPlugin)
   await app.register(jsonBodyPlugin)
-  await app.register(websocketPlugin)
+  await app.register(websocketPlugin, { clock: options.clock })
   // refusals first and cheapest first: headers on every answer, then origin, connection caps, rate, identity
   await app.register(securityHeadersPlugin)
   await app.register(originsPlugin)

@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
-import { buildApp } from '../src/app.js'
+import { type BuildOptions, buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 
 /** The part of a tap test the helpers need: somewhere to register what must be closed when it ends. */
@@ -18,9 +18,9 @@ export interface RunningApp {
   wsUrl: string
 }
 
-export async function startApp (t: Teardown, env: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningApp> {
+export async function startApp (t: Teardown, env: Partial<Record<keyof Config, string | number>> = {}, options: BuildOptions = {}): Promise<RunningApp> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ...env })
-  const app = await buildApp(config)
+  const app = await buildApp(config, options)
   t.teardown(() => app.close())
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, url: address, wsUrl: `${address.replace('http', 'ws')}/message` }

@@ -140,3 +140,11 @@ export class BrokerUnavailableError extends Error {
     this.name = 'BrokerUnavailableError'
   }
 }
+
+/** Thrown by publish when the message would create a topic past MAX_TOPICS. */
+export class TooManyTopicsError extends Error {
+  constructor (readonly maxTopics: number) {
+    super(`There are already ${maxTopics} topics (MAX_TOPICS): a message to a new topic is refused until some expire`)
+    this.name = 'TooManyTopicsError'
+  }
+}

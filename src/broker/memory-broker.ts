@@ -1,7 +1,7 @@
 /** The embedded broker: one process, topics and their history in memory, nothing else to install. */
-import type {
-  Broker, HistoryLimits, IdempotencyLimits, InstanceInfo, PublishResult, SubscribeResult, Subscriber, TopicHistory, TopicPage,
-  TopicPageQuery, TopicStats
+import {
+  TooManyTopicsError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo, type PublishResult, type SubscribeResult,
+  type Subscriber, type TopicHistory, type TopicPage, type TopicPageQuery, type TopicStats
 } from './broker.js'
 import { TopicRegistry } from './topic-registry.js'
 import { IdempotencyKeys } from './idempotency-keys.js'
@@ -17,6 +17,8 @@ export interface MemoryBrokerOptions {
   topicTtlMs: number
   history: HistoryLimits
   idempotency: IdempotencyLimits
+  /** Topics held at most (MAX_TOPICS): a message to one more is refused; unset, no cap. */
+  maxTopics?: number
   instanceId: string
   /** What this instance reports of itself in instances(). */
   describe: () => { connections: number }
@@ -73,6 +75,8 @@ export class MemoryBroker implements Broker {
   async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
     const earlier = key === undefined ? undefined : this.keys.get(topic, key)
     if (earlier !== undefined) return earlier
+    const { maxTopics = Infinity } = this.options
+    if (this.logs.size >= maxTopics && !this.logs.has(topic)) throw new TooManyTopicsError(maxTopics)
     const log = this.log(topic)
     const offset = log.offset + 1
     const at = Date.now()

@@ -50,6 +50,7 @@ export const ErrorCode = {
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
   tokenExpired: 'token_expired',
+  tooManyTopics: 'too_many_topics',
   internal: 'internal_error'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
@@ -57,7 +58,6 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 /** WebSocket close codes proxyer uses (RFC 6455 section 7.4). */
 export const CloseCode = {
   goingAway: 1001,
-  policyViolation: 1008,
   /** private-use range: missing or bad credentials where they are required, or a token expired past its grace */
   unauthorized: 4001,
   /** private-use range: a client that does not read its frames */

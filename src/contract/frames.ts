@@ -6,7 +6,7 @@ export function errorFrame (code: ErrorCode, error: string, id?: RequestIdValue)
   return JSON.stringify(id === undefined ? { action: 'error', code, error } : { action: 'error', code, error, id })
 }
 
-export function replyFrame (action: 'subscribed' | 'unsubscribed' | 'published' | 'pong', id: RequestIdValue | undefined, fields: Record<string, unknown>): string {
+export function replyFrame (action: 'subscribed' | 'unsubscribed' | 'published' | 'pong' | 'authenticated', id: RequestIdValue | undefined, fields: Record<string, unknown>): string {
   return JSON.stringify({ action, id, ...fields })
 }
 

@@ -41,19 +41,27 @@ export const PingRequest = Type.Object({
   action: Type.Literal('ping'),
   id: Type.Optional(RequestId)
 })
+/** A token (a JWT, or an API key) for this connection, first or later: it replaces the one the connection had. */
+export const AuthRequest = Type.Object({
+  action: Type.Literal('auth'),
+  token: Type.String({ minLength: 1, maxLength: 8192 }),
+  id: Type.Optional(RequestId)
+})
 
 export type SubscribeRequest = Static<typeof SubscribeRequest>
 export type UnsubscribeRequest = Static<typeof UnsubscribeRequest>
 export type PublishRequest = Static<typeof PublishRequest>
 export type PingRequest = Static<typeof PingRequest>
-export type ClientRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | PingRequest
+export type AuthRequest = Static<typeof AuthRequest>
+export type ClientRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | PingRequest | AuthRequest
 
 /** Each action's request schema, by action. */
 export const Requests = {
   subscribe: SubscribeRequest,
   unsubscribe: UnsubscribeRequest,
   publish: PublishRequest,
-  ping: PingRequest
+  ping: PingRequest,
+  auth: AuthRequest
 } as const
 export type Action = keyof typeof Requests
 
@@ -94,6 +102,10 @@ export const PongFrame = Type.Object({
   action: Type.Literal('pong'),
   id: Type.Optional(RequestId)
 })
+export const AuthenticatedFrame = Type.Object({
+  action: Type.Literal('authenticated'),
+  id: Type.Optional(RequestId)
+})
 export const ErrorFrame = Type.Object({
   action: Type.Literal('error'),
   code: Type.Union(Object.values(ErrorCode).map((code) => Type.Literal(code))),
@@ -101,7 +113,7 @@ export const ErrorFrame = Type.Object({
   id: Type.Optional(RequestId)
 })
 export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
-  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof ErrorFrame>
+  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame>
 
 /** Each frame the server sends, by action: what the AsyncAPI document lists. */
 export const Frames = {
@@ -110,5 +122,6 @@ export const Frames = {
   unsubscribed: UnsubscribedFrame,
   published: PublishedFrame,
   pong: PongFrame,
+  authenticated: AuthenticatedFrame,
   error: ErrorFrame
 } as const

@@ -1,12 +1,14 @@
 /** One WebSocket client: its socket's listeners, heartbeat and slow-consumer policy, and the path of its frames in and out. */
 import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
+import type { Identity, RateLimit } from '../access/identity.js'
 import type { Broker, Subscriber } from '../broker/broker.js'
 import type { Publication } from '../broker/publication.js'
 import { CloseCode, ErrorCode } from '../contract/codes.js'
 import type { RequestIdValue } from '../contract/schemas.js'
+import type { Clock } from './clock.js'
+import { type Authenticator, ConnectionAccess } from './connection-access.js'
 import { parseRequest, Refusal } from './request-parser.js'
-import { RateLimit } from './rate-limit.js'
 import { RequestQueue } from './request-queue.js'
 import { Session } from './session.js'
 import { encodeTextFrame, websocketFrameOf } from './websocket-frame.js'
@@ -14,10 +16,17 @@ import type { Batched, WriteBatcher } from './write-batcher.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
-  /** Requests a second; past it requests are refused, past twice it the connection is closed. */
-  rateLimitPerSecond: number
+  /** How long a connection whose token expired has to send a new one. */
+  tokenGraceMs: number
   /** Bytes queued for a client that does not read; past it the connection is closed. */
   maxQueuedBytes: number
+}
+
+/** Who the connection is (from its upgrade), how a later credential is judged, and the time both go by. */
+export interface ConnectionIdentity {
+  identity: Identity
+  authenticator: Authenticator
+  clock: Clock
 }
 
 export interface ConnectionLogger {
@@ -29,7 +38,7 @@ export class ClientConnection implements Subscriber, Batched {
   /** Cleared by each heartbeat, set again by the client's pong. */
   alive = true
   private closed = false
-  private readonly rate: RateLimit
+  private readonly access: ConnectionAccess
   private readonly session: Session
   private readonly queue: RequestQueue
   /** This turn's frames, deliveries and replies in order, written out together by flush(). */
@@ -41,10 +50,16 @@ export class ClientConnection implements Subscriber, Batched {
     broker: Broker,
     private readonly batcher: WriteBatcher,
     private readonly limits: ConnectionLimits,
-    private readonly log: ConnectionLogger
+    private readonly log: ConnectionLogger,
+    { identity, authenticator, clock }: ConnectionIdentity
   ) {
-    this.rate = new RateLimit(limits.rateLimitPerSecond)
-    this.session = new Session(broker, this, limits.maxSubscriptions, (frame) => this.send(frame), () => this.closed, log)
+    this.access = new ConnectionAccess(identity, authenticator, clock, limits.tokenGraceMs, {
+      expired: (graceMs) => this.refuse(ErrorCode.tokenExpired, `The token has expired: send {"action":"auth","token":...} with a new one within ${graceMs} ms`),
+      // after the requests already received, which may bring the new token in time
+      lapsed: () => this.queue.enqueue(() => { if (this.access.inGrace) this.close(CloseCode.unauthorized, 'token expired') })
+    })
+    this.session = new Session(broker, this, limits.maxSubscriptions, (frame) => this.send(frame), () => this.closed, log,
+      this.access, (code, reason) => this.close(code, reason))
     this.queue = new RequestQueue(this.session)
     socket.on('message', (data, isBinary) => this.receive(data, isBinary))
     socket.on('pong', () => { this.alive = true })
@@ -93,11 +108,7 @@ export class ClientConnection implements Subscriber, Batched {
 
   private receive (data: RawData, isBinary: boolean): void {
     this.alive = true
-    const allowance = this.rate.take()
-    if (allowance === 'cut') {
-      this.close(CloseCode.policyViolation, 'rate limit exceeded')
-      return
-    }
+    const admitted = this.access.admit()
     if (isBinary) {
       this.refuse(ErrorCode.unsupportedData, 'Binary frames are not supported: send each request as a JSON text frame')
       return
@@ -107,8 +118,10 @@ export class ClientConnection implements Subscriber, Batched {
       this.refuse(request.code, request.error, request.id)
       return
     }
-    if (allowance === 'refuse') {
-      this.refuse(ErrorCode.rateLimited, `Too many requests: at most ${this.limits.rateLimitPerSecond} a second; this one was dropped`, request.id)
+    if (!admitted) {
+      // answered like any other refusal, never dropped: a client that keeps flooding only gets more refusals
+      const { perSecond, burst } = this.access.identity.rateLimit as RateLimit
+      this.refuse(ErrorCode.rateLimited, `Too many requests: at most ${perSecond} a second (${burst} at once); this one was not run, send it again later`, request.id)
       return
     }
     this.queue.submit(request)
@@ -134,6 +147,7 @@ export class ClientConnection implements Subscriber, Batched {
   private dispose (): void {
     if (this.closed) return
     this.closed = true
+    this.access.stop()
     this.queue.enqueue(() => this.session.leaveAll())
   }
 }

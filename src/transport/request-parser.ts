@@ -15,8 +15,10 @@ const checkers = {
   subscribe: TypeCompiler.Compile(Requests.subscribe),
   unsubscribe: TypeCompiler.Compile(Requests.unsubscribe),
   publish: TypeCompiler.Compile(Requests.publish),
-  ping: TypeCompiler.Compile(Requests.ping)
+  ping: TypeCompiler.Compile(Requests.ping),
+  auth: TypeCompiler.Compile(Requests.auth)
 } as const
+const ACTIONS = Object.keys(checkers).join(', ')
 
 export function parseRequest (text: string): ClientRequest | Refusal {
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
@@ -38,7 +40,7 @@ export function parseRequest (text: string): ClientRequest | Refusal {
     return new Refusal(ErrorCode.invalidRequest, 'A request must have an "action" string', id)
   }
   if (!Object.hasOwn(checkers, fields.action)) {
-    return new Refusal(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use subscribe, unsubscribe, publish or ping`, id)
+    return new Refusal(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use ${ACTIONS}`, id)
   }
   const checker = checkers[fields.action as Action]
   if (!checker.Check(value)) {
@@ -47,7 +49,7 @@ export function parseRequest (text: string): ClientRequest | Refusal {
     return new Refusal(ErrorCode.invalidRequest, `Invalid ${fields.action} request: "${path.slice(1)}": ${message}`, id)
   }
   const request = value as ClientRequest
-  if (request.action === 'ping') return request
+  if (request.action === 'ping' || request.action === 'auth') return request
   if (request.action === 'publish') {
     if (!isValidTopic(request.topic)) return new Refusal(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": publish to a topic of ${TOPIC_RULE}`, id)
     return request

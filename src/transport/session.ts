@@ -1,19 +1,26 @@
 /** One connection's subscriptions, and its requests run on the broker with their replies and error frames. */
-import { BrokerUnavailableError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
-import { ErrorCode, isTopicPattern } from '../contract/codes.js'
+import type { AccessAction } from '../access/grants.js'
+import { AuthenticationError } from '../access/identity.js'
+import { BrokerUnavailableError, TooManyTopicsError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
+import { CloseCode, ErrorCode, isTopicPattern } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
+import type { ConnectionAccess } from './connection-access.js'
 
 export interface SessionLogger {
   warn (obj: object, msg: string): void
 }
+
+/** A request its identity may not make, refused in its turn (a publish is checked before it starts ahead of its turn). */
+class Forbidden extends Error {}
 
 export class Session {
   private readonly topics = new Set<string>()
 
   /**
    * `subscriber` receives the topics' publications; `send` takes reply frames, in order with them;
-   * `isClosed` tells a request in its turn that the connection has gone.
+   * `isClosed` tells a request in its turn that the connection has gone; `access` judges every request
+   * before it runs, and `close` ends a connection whose credentials are refused.
    */
   constructor (
     private readonly broker: Broker,
@@ -21,11 +28,24 @@ export class Session {
     private readonly maxSubscriptions: number,
     private readonly send: (frame: string) => void,
     private readonly isClosed: () => boolean,
-    private readonly log: SessionLogger
+    private readonly log: SessionLogger,
+    private readonly access: ConnectionAccess,
+    private readonly close: (code: number, reason: string) => void
   ) {}
 
   startPublish (request: { topic: string, message: unknown, key?: string }): Promise<PublishResult> {
+    if (!this.access.permits('publish', request.topic)) return Promise.reject(new Forbidden(this.refusal('publish', request.topic)))
     return this.broker.publish(request.topic, request.message, request.key)
+  }
+
+  /**
+   * Whether the connection may do `action` on `name`; when not, the client gets `forbidden` and the
+   * connection stays open. Every action on a topic or queue asks this before it runs.
+   */
+  permit (action: AccessAction, name: string, id: RequestIdValue | undefined): boolean {
+    if (this.access.permits(action, name)) return true
+    this.sendError(ErrorCode.forbidden, this.refusal(action, name), id)
+    return false
   }
 
   async run (request: ClientRequest, publishing?: Promise<PublishResult>): Promise<void> {
@@ -36,9 +56,14 @@ export class Session {
         case 'unsubscribe': return await this.unsubscribe(request.topic, request.id)
         case 'publish': return await this.publish(publishing ?? this.startPublish(request), request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
+        case 'auth': return this.authenticate(request.token, request.id)
       }
     } catch (err) {
-      if (err instanceof BrokerUnavailableError) {
+      if (err instanceof Forbidden) {
+        this.sendError(ErrorCode.forbidden, err.message, request.id)
+      } else if (err instanceof TooManyTopicsError) {
+        this.sendError(ErrorCode.tooManyTopics, err.message, request.id)
+      } else if (err instanceof BrokerUnavailableError) {
         this.sendError(ErrorCode.unavailable, `${err.message}; try again shortly`, request.id)
       /* c8 ignore start: a guard against bugs, as brokers fail only with BrokerUnavailableError */
       } else {
@@ -66,8 +91,29 @@ export class Session {
     else await this.broker.unsubscribe(topic, this.subscriber)
   }
 
+  /** A new identity for the connection; bad credentials end it (unauthorized, then 4001), as on the upgrade. */
+  private authenticate (token: string, id: RequestIdValue | undefined): void {
+    try {
+      this.access.authenticate(token)
+    } catch (err) {
+      /* c8 ignore next: authenticate throws only AuthenticationError */
+      if (!(err instanceof AuthenticationError)) throw err
+      this.sendError(ErrorCode.unauthorized, `${err.message}; send a valid token`, id)
+      this.close(CloseCode.unauthorized, 'unauthorized')
+      return
+    }
+    if (id !== undefined) this.send(replyFrame('authenticated', id, {}))
+  }
+
+  private refusal (action: AccessAction, name: string): string {
+    const { identity } = this.access
+    if (identity.kind === 'anonymous') return `A token is needed to ${action} on "${name}": connect with ?token= or send {"action":"auth","token":...}`
+    return `The token of "${identity.id}" may not ${action} on "${name}"`
+  }
+
   /** With `since`, the reply always comes (the client needs `recovered`), after the replayed messages. */
   private async subscribe (topic: string, since: Position | undefined, id: RequestIdValue | undefined): Promise<void> {
+    if (!this.permit('subscribe', topic, id)) return
     if (this.topics.has(topic)) {
       if (since === undefined) {
         if (id !== undefined) this.send(replyFrame('subscribed', id, { topic }))

@@ -2,7 +2,7 @@
 import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import {
-  BrokerUnavailableError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo, type PublishResult, type Scope,
+  BrokerUnavailableError, TooManyTopicsError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo, type PublishResult, type Scope,
   type SubscribeResult, type Subscriber, type TopicHistory, type TopicPage, type TopicPageQuery, type TopicStats
 } from '../broker.js'
 import { TopicRegistry } from '../topic-registry.js'
@@ -32,6 +32,8 @@ export interface RedisBrokerOptions {
   topicTtlMs: number
   history: HistoryLimits
   idempotency: IdempotencyLimits
+  /** Topics with recent messages, at most, in the whole cluster (MAX_TOPICS): a message to one more is refused. */
+  maxTopics: number
   bridge: BridgeRule[]
   /** What this instance reports of itself at each heartbeat. */
   describe: () => { connections: number }
@@ -201,18 +203,22 @@ export class RedisBroker implements Broker {
   /** publish.lua assigns the position, keeps and publishes the frame completed with it; with a key, once per TTL. */
   async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
-    const { prefix, topicTtlMs, instanceTtlMs, history, idempotency } = this.options
+    const { prefix, topicTtlMs, instanceTtlMs, history, idempotency, maxTopics } = this.options
     const now = Date.now()
     this.holdCommands()
+    let reply
     try {
-      const [subscribers, offset, epoch] = await this.commands.proxyerPublish(
+      reply = await this.commands.proxyerPublish(
         prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs,
-        key ?? '', idempotency.ttlMs
+        maxTopics, key ?? '', idempotency.ttlMs
       )
-      return { topic, subscribers, offset, epoch }
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
+    // publish.lua answers 0 alone when the topic would be one too many
+    if (reply.length === 1) throw new TooManyTopicsError(maxTopics)
+    const [subscribers, offset, epoch] = reply
+    return { topic, subscribers, offset, epoch }
   }
 
   /**

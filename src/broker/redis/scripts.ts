@@ -36,7 +36,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** publish.lua */
     proxyerPublish (prefix: string, topic: string, head: string, now: number, ttlMs: number, liveSince: number,
-      freshEpoch: string, historySize: number, historyTtlMs: number, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string]>
+      freshEpoch: string, historySize: number, historyTtlMs: number, maxTopics: number, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string] | [0]>
     /** history.lua */
     proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
       subscribing: 0 | 1, newest: 0 | 1): Promise<[string, string, RawEntry[]] | null>
