@@ -9,12 +9,13 @@ interface Mode {
 }
 
 const modes: Mode[] = [
-  { name: 'embedded', start: async (t) => startApp(t) },
+  // MAX_TOPICS above the listing scenario's 100,000 topics and the ones it adds between pages
+  { name: 'embedded', start: async (t) => startApp(t, { MAX_TOPICS: 200_000 }) },
   {
     name: 'redis',
     start: async (t) => {
       const redis = await RedisServer.start(t)
-      return startApp(t, { REDIS_URL: redis.url })
+      return startApp(t, { REDIS_URL: redis.url, MAX_TOPICS: 200_000 })
     }
   }
 ]
