@@ -8,7 +8,8 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
   const limits = {
     maxSubscriptions: config.MAX_SUBSCRIPTIONS,
     rateLimitPerSecond: fastify.access.rateLimit?.perSecond ?? Infinity,
-    maxQueuedBytes: config.MAX_QUEUED_BYTES
+    maxQueuedBytes: config.MAX_QUEUED_BYTES,
+    maxWatchedJobs: config.MAX_WATCHED_JOBS
   }
   // API-key connections (trusted backends) are not rate limited
   const unlimited = { ...limits, rateLimitPerSecond: Infinity }
@@ -22,7 +23,7 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
     const { authentication } = request
     if (!authentication.ok) return refuseUnauthenticated(socket, authentication.error)
     const connectionLimits = authentication.identity.rateLimit === undefined ? unlimited : limits
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, connectionLimits, log)
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, connectionLimits, log, fastify.queues)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })

@@ -28,6 +28,10 @@ export const ErrorCode = {
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
   tokenExpired: 'token_expired',
+  queueFull: 'queue_full',
+  unknownJob: 'unknown_job',
+  notHeld: 'not_held',
+  tooManyWatches: 'too_many_watches',
   internal: 'internal_error'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]

@@ -8,6 +8,8 @@ import type { RequestIdValue } from '../contract/schemas.js'
 import { parseRequest, Refusal } from './request-parser.js'
 import { RateLimit } from './rate-limit.js'
 import { RequestQueue } from './request-queue.js'
+import { QueueRequests } from './queue-requests.js'
+import type { WorkQueue } from '../queue/work-queue.js'
 import { Session } from './session.js'
 import { encodeTextFrame, websocketFrameOf } from './websocket-frame.js'
 import type { Batched, WriteBatcher } from './write-batcher.js'
@@ -18,6 +20,8 @@ export interface ConnectionLimits {
   rateLimitPerSecond: number
   /** Bytes queued for a client that does not read; past it the connection is closed. */
   maxQueuedBytes: number
+  /** Jobs followed at once (queued here or watched). */
+  maxWatchedJobs: number
 }
 
 export interface ConnectionLogger {
@@ -41,10 +45,13 @@ export class ClientConnection implements Subscriber, Batched {
     broker: Broker,
     private readonly batcher: WriteBatcher,
     private readonly limits: ConnectionLimits,
-    private readonly log: ConnectionLogger
+    private readonly log: ConnectionLogger,
+    queues: WorkQueue
   ) {
     this.rate = new RateLimit(limits.rateLimitPerSecond)
-    this.session = new Session(broker, this, limits.maxSubscriptions, (frame) => this.send(frame), () => this.closed, log)
+    const send = (frame: string): void => this.send(frame)
+    const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send)
+    this.session = new Session(broker, this, limits.maxSubscriptions, send, () => this.closed, log, queueRequests)
     this.queue = new RequestQueue(this.session)
     socket.on('message', (data, isBinary) => this.receive(data, isBinary))
     socket.on('pong', () => { this.alive = true })

@@ -15,8 +15,16 @@ const checkers = {
   subscribe: TypeCompiler.Compile(Requests.subscribe),
   unsubscribe: TypeCompiler.Compile(Requests.unsubscribe),
   publish: TypeCompiler.Compile(Requests.publish),
-  ping: TypeCompiler.Compile(Requests.ping)
+  ping: TypeCompiler.Compile(Requests.ping),
+  enqueue: TypeCompiler.Compile(Requests.enqueue),
+  watch: TypeCompiler.Compile(Requests.watch),
+  consume: TypeCompiler.Compile(Requests.consume),
+  ack: TypeCompiler.Compile(Requests.ack),
+  nack: TypeCompiler.Compile(Requests.nack),
+  cancel: TypeCompiler.Compile(Requests.cancel)
 } as const
+
+const ACTIONS = Object.keys(checkers).join(', ')
 
 export function parseRequest (text: string): ClientRequest | Refusal {
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
@@ -38,7 +46,7 @@ export function parseRequest (text: string): ClientRequest | Refusal {
     return new Refusal(ErrorCode.invalidRequest, 'A request must have an "action" string', id)
   }
   if (!Object.hasOwn(checkers, fields.action)) {
-    return new Refusal(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use subscribe, unsubscribe, publish or ping`, id)
+    return new Refusal(ErrorCode.unknownAction, `Unknown action "${clip(fields.action)}": use one of ${ACTIONS}`, id)
   }
   const checker = checkers[fields.action as Action]
   if (!checker.Check(value)) {
@@ -47,8 +55,11 @@ export function parseRequest (text: string): ClientRequest | Refusal {
     return new Refusal(ErrorCode.invalidRequest, `Invalid ${fields.action} request: "${path.slice(1)}": ${message}`, id)
   }
   const request = value as ClientRequest
-  if (request.action !== 'ping' && !isValidTopic(request.topic)) {
+  if ('topic' in request && !isValidTopic(request.topic)) {
     return new Refusal(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": use ${TOPIC_RULE}`, id)
+  }
+  if ('queue' in request && !isValidTopic(request.queue)) {
+    return new Refusal(ErrorCode.invalidTopic, `Invalid queue name "${clip(request.queue)}": use ${TOPIC_RULE}`, id)
   }
   return request
 }

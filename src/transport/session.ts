@@ -3,6 +3,7 @@ import { BrokerUnavailableError, type Broker, type PublishResult, type Subscribe
 import { ErrorCode } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
+import type { QueueRequests } from './queue-requests.js'
 
 export interface SessionLogger {
   warn (obj: object, msg: string): void
@@ -21,7 +22,8 @@ export class Session {
     private readonly maxSubscriptions: number,
     private readonly send: (frame: string) => void,
     private readonly isClosed: () => boolean,
-    private readonly log: SessionLogger
+    private readonly log: SessionLogger,
+    private readonly queueRequests: QueueRequests
   ) {}
 
   startPublish (request: { topic: string, message: unknown }): Promise<PublishResult> {
@@ -36,6 +38,7 @@ export class Session {
         case 'unsubscribe': return await this.unsubscribe(request.topic, request.id)
         case 'publish': return await this.publish(publishing ?? this.startPublish(request), request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
+        default: return await this.queueRequests.run(request)
       }
     } catch (err) {
       if (err instanceof BrokerUnavailableError) {
@@ -53,11 +56,11 @@ export class Session {
     this.send(errorFrame(code, error, id))
   }
 
-  /** Leaves every topic, once the connection has closed. */
+  /** Leaves every topic, returns its held jobs and drops its watches, once the connection has closed. */
   async leaveAll (): Promise<void> {
     const topics = [...this.topics]
     this.topics.clear()
-    await Promise.all(topics.map((topic) => this.broker.unsubscribe(topic, this.subscriber)))
+    await Promise.all([...topics.map((topic) => this.broker.unsubscribe(topic, this.subscriber)), this.queueRequests.close()])
   }
 
   /** With `since`, the reply always comes (the client needs `recovered`), after the replayed messages. */
