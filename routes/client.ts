@@ -20,6 +20,8 @@ const clientRoute: FastifyPluginAsync<ClientRouteOptions> = async (fastify, { di
   }
 
   fastify.get('/client.js', async (request, reply) => sendBuilt(reply, 'client/proxyer-client.js'))
+  // the SDK's own module, where a browser resolves its import './queue-job.js' from /client.js
+  fastify.get('/queue-job.js', async (request, reply) => sendBuilt(reply, 'client/queue-job.js'))
   // where a browser resolves the SDK's import '../src/contract/codes.js' from /client.js
   fastify.get('/src/contract/codes.js', async (request, reply) => sendBuilt(reply, 'src/contract/codes.js'))
 }
