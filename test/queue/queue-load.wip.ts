@@ -51,6 +51,7 @@ function httpWorker (urls: string[]): { held: Set<string>, kill: () => void, don
   let stopped = false
   const done = (async () => {
     let at = 0
+    // eslint-disable-next-line no-unmodified-loop-condition -- kill() and the teardown set them between turns
     while (!killed && !stopped) {
       const url = urls[at % urls.length]
       try {
