@@ -2,7 +2,21 @@
 // the wire contract's dependency-free part; a browser loads it beside /client.js (routes/client.ts)
 import { CloseCode, ErrorCode } from '../src/contract/codes.js'
 
+import { JobError, QueueJob } from './queue-job.js'
+
 export { CloseCode, ErrorCode, isValidTopic, TOPIC_RULE } from '../src/contract/codes.js'
+export { JobError, QueueJob } from './queue-job.js'
+
+/** A job pushed to consume()'s handler. */
+export interface DeliveredJob {
+  queue: string
+  job: string
+  message: unknown
+  /** 1 on the first delivery, one more on each redelivery: use `job` as the idempotency key. */
+  attempt: number
+}
+
+export type JobHandler = (job: DeliveredJob) => unknown
 
 /** Where a client stands in a topic: the last offset it received, in the topic's epoch. */
 export interface Position {
@@ -187,6 +201,14 @@ type Request =
   | { kind: 'subscribe', topic: string }
   | { kind: 'unsubscribe', topic: string, settle: Settler<void> }
   | { kind: 'publish', topic: string, settle: Settler<PublishResult>, frame: string, sent: boolean }
+  | { kind: 'enqueue', topic: string, settle: Settler<QueueJob>, frame: string, sent: boolean }
+  | { kind: 'watch', topic: string, job: QueueJob }
+  | { kind: 'consume', topic: string }
+
+interface Consumer {
+  handler: JobHandler
+  prefetch: number
+}
 
 /** Server error codes after which a subscribe is sent again later rather than given up. */
 const RETRYABLE = new Set<string>([ErrorCode.unavailable, ErrorCode.rateLimited, ErrorCode.internal])
@@ -221,6 +243,9 @@ export class ProxyerClient {
   private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>()
   private readonly subscriptions = new Map<string, Subscription>()
   private readonly requests = new Map<number, Request>()
+  /** Jobs queued or watched here and not finished: `queue\njob` -> job, watched again after a reconnect. */
+  private readonly jobs = new Map<string, QueueJob>()
+  private readonly consumers = new Map<string, Consumer>()
   private socket: WebSocketLike | undefined
   private current: ConnectionState = 'connecting'
   private attempt = 0
@@ -339,6 +364,36 @@ export class ProxyerClient {
     })
   }
 
+  /**
+   * Queues `message` (any JSON value) on `queue`; resolves with the job once the server took it:
+   * `job.position` and `job.onPosition()` follow its place in line, `job.result` settles with the
+   * worker's result or a JobError. Followed across reconnects (the client watches it again).
+   * Rejects like publish(): `queue_full`, `too_many_watches`, `unavailable`, `connection_lost`...
+   */
+  async enqueue (queue: string, message: unknown): Promise<QueueJob> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++
+      const request: Request = { kind: 'enqueue', topic: queue, settle: { resolve, reject }, frame: JSON.stringify({ action: 'enqueue', queue, message, id }), sent: false }
+      this.requests.set(id, request)
+      if (this.connected) this.sendPublish(request)
+    })
+  }
+
+  /**
+   * Takes jobs from `queue`, at most `prefetch` at once (1), again after each reconnect, until the
+   * returned function is called. A job is acked with what `handler` resolves with, nacked with the
+   * error's message when it throws. Delivery is at least once: use `job.job` as an idempotency key.
+   */
+  consume (queue: string, handler: JobHandler, { prefetch = 1 }: { prefetch?: number } = {}): () => void {
+    this.consumers.set(queue, { handler, prefetch })
+    if (this.connected) this.sendConsume(queue, prefetch)
+    return () => {
+      if (this.consumers.get(queue)?.handler !== handler) return
+      this.consumers.delete(queue)
+      if (this.connected) this.socket?.send(JSON.stringify({ action: 'cancel', queue }))
+    }
+  }
+
   /** The last position delivered on `topic` (or where its subscription started), to persist and pass back as `since`. */
   position (topic: string): Position | undefined {
     return this.subscriptions.get(topic)?.position.known
@@ -356,8 +411,11 @@ export class ProxyerClient {
     this.socket = undefined
     socket?.close(1000, 'client closed')
     const closed = new ProxyerError('closed', 'The client was closed')
-    for (const request of this.requests.values()) if (request.kind === 'unsubscribe' || request.kind === 'publish') request.settle.reject(closed)
+    for (const request of this.requests.values()) if ('settle' in request) request.settle.reject(closed)
     this.requests.clear()
+    for (const job of this.jobs.values()) job.failed(closed)
+    this.jobs.clear()
+    this.consumers.clear()
     for (const subscription of this.subscriptions.values()) {
       clearTimeout(subscription.retry)
       for (const waiter of subscription.waiters.splice(0)) waiter.reject(closed)
@@ -416,7 +474,9 @@ export class ProxyerClient {
     this.attempt = 0
     if (this.token !== undefined) this.scheduleRefresh(this.token)
     for (const [topic, subscription] of this.subscriptions) this.sendSubscribe(topic, subscription)
-    for (const request of this.requests.values()) if (request.kind === 'publish') this.sendPublish(request)
+    for (const request of this.requests.values()) if (request.kind === 'publish' || request.kind === 'enqueue') this.sendPublish(request)
+    for (const job of this.jobs.values()) this.sendWatch(job)
+    for (const [queue, { prefetch }] of this.consumers) this.sendConsume(queue, prefetch)
     this.setState('connected')
   }
 
@@ -428,9 +488,10 @@ export class ProxyerClient {
     clearTimeout(this.refreshTimer)
     if (abandon) socket.close()
     for (const [id, request] of this.requests) {
-      if (request.kind === 'publish' && !request.sent) continue
+      if ((request.kind === 'publish' || request.kind === 'enqueue') && !request.sent) continue
       this.requests.delete(id)
       if (request.kind === 'publish') request.settle.reject(new ProxyerError('connection_lost', 'The connection was lost before the server replied: the message may or may not have been published', request.topic))
+      if (request.kind === 'enqueue') request.settle.reject(new ProxyerError('connection_lost', 'The connection was lost before the server replied: the job may or may not have been queued', request.topic))
       // the next connection does not hold the topic anyway
       if (request.kind === 'unsubscribe') request.settle.resolve()
     }
@@ -500,7 +561,44 @@ export class ProxyerClient {
     })
   }
 
-  private sendPublish (request: Request & { kind: 'publish' }): void {
+  private sendWatch (job: QueueJob): void {
+    const id = this.nextId++
+    this.requests.set(id, { kind: 'watch', topic: job.queue, job })
+    this.socket?.send(JSON.stringify({ action: 'watch', queue: job.queue, job: job.job, id }))
+  }
+
+  private sendConsume (queue: string, prefetch: number): void {
+    const id = this.nextId++
+    this.requests.set(id, { kind: 'consume', topic: queue })
+    this.socket?.send(JSON.stringify({ action: 'consume', queue, prefetch, id }))
+  }
+
+  /** Runs the handler; its outcome goes back on the connection that delivered the job, which alone holds it. */
+  private handle (delivered: DeliveredJob): void {
+    const consumer = this.consumers.get(delivered.queue)
+    const socket = this.socket
+    const answer = (frame: Record<string, unknown>): void => {
+      if (socket === this.socket && this.connected) socket?.send(JSON.stringify({ queue: delivered.queue, job: delivered.job, ...frame }))
+    }
+    if (consumer === undefined) return answer({ action: 'nack', error: 'the consumer stopped' })
+    Promise.resolve().then(() => consumer.handler(delivered)).then(
+      (result) => answer({ action: 'ack', result: result ?? null }),
+      (err: unknown) => answer({ action: 'nack', error: String((err as Error)?.message ?? err).slice(0, 4096) })
+    )
+  }
+
+  /** A position, done or failed frame of a job followed here. */
+  private jobFrame (frame: Record<string, unknown>): void {
+    const key = `${String(frame.queue)}\n${String(frame.job)}`
+    const job = this.jobs.get(key)
+    if (job === undefined) return
+    if (frame.action === 'position') return job.moved(frame.position as number)
+    this.jobs.delete(key)
+    if (frame.action === 'done') job.done(frame.result)
+    else job.failed(new JobError('job_failed', String(frame.error), frame.attempts as number))
+  }
+
+  private sendPublish (request: Request & { kind: 'publish' | 'enqueue' }): void {
     request.sent = true
     this.socket?.send(request.frame)
   }
@@ -518,6 +616,8 @@ export class ProxyerClient {
       if (subscription !== undefined) this.take(topic, subscription, { topic, message, offset, epoch })
       return
     }
+    if (frame.action === 'job') return this.handle(frame as unknown as DeliveredJob)
+    if (frame.action === 'position' || frame.action === 'done' || frame.action === 'failed') this.jobFrame(frame)
     const request = typeof frame.id === 'number' ? this.requests.get(frame.id) : undefined
     if (request === undefined) {
       if (frame.code === ErrorCode.tokenExpired) this.refresh()
@@ -528,6 +628,21 @@ export class ProxyerClient {
     if (request.kind === 'auth') {
       // a refused token closes the connection (4001): the reconnect asks for a new one
       if (frame.action === 'error') this.emit('error', serverError(frame))
+    } else if (request.kind === 'watch') {
+      // an unknown job (expired while away): its result will not come; other refusals are told, and it is watched again on reconnect
+      if (frame.code === ErrorCode.unknownJob) {
+        this.jobs.delete(`${request.job.queue}\n${request.job.job}`)
+        request.job.failed(new JobError('unknown_job', String(frame.error), 0))
+      } else if (frame.action === 'error') {
+        this.emit('error', serverError(frame, request.topic))
+      }
+    } else if (request.kind === 'consume') {
+      if (frame.action === 'error') this.emit('error', serverError(frame, request.topic))
+    } else if (request.kind === 'enqueue') {
+      if (frame.action === 'error') return request.settle.reject(serverError(frame, request.topic))
+      const job = new QueueJob(request.topic, String(frame.job), frame.position as number)
+      this.jobs.set(`${job.queue}\n${job.job}`, job)
+      request.settle.resolve(job)
     } else if (request.kind === 'subscribe') {
       if (frame.action === 'error') this.subscribeFailed(request.topic, frame.id as number, serverError(frame, request.topic))
       else this.subscribed(request.topic, frame.id as number, frame as unknown as SubscribeResult)

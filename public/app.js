@@ -5,6 +5,7 @@ import { BookingList } from './booking-list.js'
 import { Announcer } from './announcer.js'
 import { ConnectionBanner } from './connection-banner.js'
 import { startTopicsTable } from './topics-table.js'
+import { startBooking } from './book-ticket.js'
 
 const WS_URL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/message`
 const TOPIC_RULE = `A topic is ${RULE}`
@@ -30,6 +31,7 @@ const ui = {
 }
 
 const client = new ProxyerClient(WS_URL)
+startBooking(client, { form: $('book-form'), visitor: $('book-visitor'), zone: $('book-zone'), button: $('book-button'), progress: $('book-progress') })
 const bookings = new BookingList({ body: document.querySelector('#bookings tbody'), count: $('booking-count'), empty: $('no-bookings') })
 const announcer = new Announcer($('announcer'))
 const banner = new ConnectionBanner($('banner'), () => client.reconnectNow())

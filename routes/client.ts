@@ -28,6 +28,8 @@ const clientRoute: FastifyPluginAsync<ClientRouteOptions> = async (fastify, { di
     }
   })
   fastify.get('/client.js', { schema: javascript('The client SDK as an ES module') }, async (request, reply) => sendBuilt(reply, 'client/proxyer-client.js'))
+  // the SDK's own module, where a browser resolves its import './queue-job.js' from /client.js
+  fastify.get('/queue-job.js', { schema: javascript('The SDK\'s QueueJob module, imported by /client.js') }, async (request, reply) => sendBuilt(reply, 'client/queue-job.js'))
   // where a browser resolves the SDK's import '../src/contract/codes.js' from /client.js
   fastify.get('/src/contract/codes.js', { schema: javascript('The wire contract\'s codes and topic rule, imported by /client.js') }, async (request, reply) => sendBuilt(reply, 'src/contract/codes.js'))
 }

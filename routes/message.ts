@@ -8,7 +8,8 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
   const limits = {
     maxSubscriptions: config.MAX_SUBSCRIPTIONS,
     tokenGraceMs: config.TOKEN_GRACE_MS,
-    maxQueuedBytes: config.MAX_QUEUED_BYTES
+    maxQueuedBytes: config.MAX_QUEUED_BYTES,
+    maxWatchedJobs: config.MAX_WATCHED_JOBS
   }
 
   // one logger for all connections: a child logger per request would cost memory on every idle socket
@@ -21,7 +22,7 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
     if (!authentication.ok) return refuseUnauthenticated(socket, authentication.error)
     // the identity's rate limit (none for API keys) and permissions are judged on every request
     const identity = { identity: authentication.identity, authenticator: access, clock: connections.clock }
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity)
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity, fastify.queues)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })

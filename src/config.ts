@@ -56,6 +56,8 @@ export const ConfigSchema = Type.Object({
   JOB_VISIBILITY_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   JOB_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5 }),
   JOB_RESULT_TTL: Type.Integer({ minimum: 1, default: 600 }),
+  /** Jobs one socket may follow (queued by it or watched) at once, so a client cannot make the server hold unbounded listeners. */
+  MAX_WATCHED_JOBS: Type.Integer({ minimum: 1, default: 1000 }),
   WORKERS: Type.Integer({ minimum: 1, maximum: 256, default: 1 }),
   METRICS: Type.Boolean({ default: true }),
   METRICS_ALLOW: Type.String({ default: '' })

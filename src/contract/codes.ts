@@ -51,6 +51,10 @@ export const ErrorCode = {
   forbidden: 'forbidden',
   tokenExpired: 'token_expired',
   tooManyTopics: 'too_many_topics',
+  queueFull: 'queue_full',
+  unknownJob: 'unknown_job',
+  notHeld: 'not_held',
+  tooManyWatches: 'too_many_watches',
   internal: 'internal_error'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]

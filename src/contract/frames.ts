@@ -1,6 +1,6 @@
 /** The text of the frames the server sends, as the schemas in schemas.ts describe them. */
 import type { ErrorCode } from './codes.js'
-import type { RequestIdValue } from './schemas.js'
+import type { QueueFrame, RequestIdValue } from './schemas.js'
 
 export function errorFrame (code: ErrorCode, error: string, id?: RequestIdValue): string {
   return JSON.stringify(id === undefined ? { action: 'error', code, error } : { action: 'error', code, error, id })
@@ -8,6 +8,11 @@ export function errorFrame (code: ErrorCode, error: string, id?: RequestIdValue)
 
 export function replyFrame (action: 'subscribed' | 'unsubscribed' | 'published' | 'pong' | 'authenticated', id: RequestIdValue | undefined, fields: Record<string, unknown>): string {
   return JSON.stringify({ action, id, ...fields })
+}
+
+/** A work-queue frame; the id goes first when the frame answers a request that carried one. */
+export function queueFrame (frame: QueueFrame): string {
+  return JSON.stringify(frame)
 }
 
 /**

@@ -48,12 +48,60 @@ export const AuthRequest = Type.Object({
   id: Type.Optional(RequestId)
 })
 
+// work-queue requests: the queue name follows the topic rule, checked apart like the topic
+export const EnqueueRequest = Type.Object({
+  action: Type.Literal('enqueue'),
+  queue: Type.String(),
+  message: Type.Unknown(),
+  id: Type.Optional(RequestId)
+})
+export const WatchRequest = Type.Object({
+  action: Type.Literal('watch'),
+  queue: Type.String(),
+  job: Type.String({ maxLength: 64 }),
+  id: Type.Optional(RequestId)
+})
+export const ConsumeRequest = Type.Object({
+  action: Type.Literal('consume'),
+  queue: Type.String(),
+  /** Jobs this connection holds at most at once. */
+  prefetch: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
+  id: Type.Optional(RequestId)
+})
+export const AckRequest = Type.Object({
+  action: Type.Literal('ack'),
+  queue: Type.String(),
+  job: Type.String({ maxLength: 64 }),
+  result: Type.Optional(Type.Unknown()),
+  id: Type.Optional(RequestId)
+})
+export const NackRequest = Type.Object({
+  action: Type.Literal('nack'),
+  queue: Type.String(),
+  job: Type.String({ maxLength: 64 }),
+  error: Type.Optional(Type.String({ maxLength: 4096 })),
+  delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 24 * 3600_000 })),
+  id: Type.Optional(RequestId)
+})
+export const CancelRequest = Type.Object({
+  action: Type.Literal('cancel'),
+  queue: Type.String(),
+  id: Type.Optional(RequestId)
+})
+
 export type SubscribeRequest = Static<typeof SubscribeRequest>
 export type UnsubscribeRequest = Static<typeof UnsubscribeRequest>
 export type PublishRequest = Static<typeof PublishRequest>
 export type PingRequest = Static<typeof PingRequest>
 export type AuthRequest = Static<typeof AuthRequest>
-export type ClientRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | PingRequest | AuthRequest
+export type EnqueueRequest = Static<typeof EnqueueRequest>
+export type WatchRequest = Static<typeof WatchRequest>
+export type ConsumeRequest = Static<typeof ConsumeRequest>
+export type AckRequest = Static<typeof AckRequest>
+export type NackRequest = Static<typeof NackRequest>
+export type CancelRequest = Static<typeof CancelRequest>
+export type QueueRequest = EnqueueRequest | WatchRequest | ConsumeRequest | AckRequest | NackRequest | CancelRequest
+export type ClientRequest = SubscribeRequest | UnsubscribeRequest | PublishRequest | PingRequest | AuthRequest | QueueRequest
 
 /** Each action's request schema, by action. */
 export const Requests = {
@@ -61,7 +109,13 @@ export const Requests = {
   unsubscribe: UnsubscribeRequest,
   publish: PublishRequest,
   ping: PingRequest,
-  auth: AuthRequest
+  auth: AuthRequest,
+  enqueue: EnqueueRequest,
+  watch: WatchRequest,
+  consume: ConsumeRequest,
+  ack: AckRequest,
+  nack: NackRequest,
+  cancel: CancelRequest
 } as const
 export type Action = keyof typeof Requests
 
@@ -112,8 +166,39 @@ export const ErrorFrame = Type.Object({
   error: Type.String(),
   id: Type.Optional(RequestId)
 })
+
+// work-queue frames
+const QueueName = Type.String({ pattern: TOPIC_PATTERN })
+const JobId = Type.String()
+/** Always sent, id or not: the producer's receipt. */
+export const EnqueuedFrame = Type.Object({
+  action: Type.Literal('enqueued'), id: Type.Optional(RequestId), queue: QueueName, job: JobId, position: Type.Integer({ minimum: 1 })
+})
+/** The job's place in line, 0 while a worker holds it; sent on change at most every POSITION_INTERVAL_MS. */
+export const PositionFrame = Type.Object({
+  action: Type.Literal('position'), id: Type.Optional(RequestId), queue: QueueName, job: JobId, position: Type.Integer({ minimum: 0 })
+})
+export const DoneFrame = Type.Object({
+  action: Type.Literal('done'), id: Type.Optional(RequestId), queue: QueueName, job: JobId, result: Type.Unknown()
+})
+export const FailedFrame = Type.Object({
+  action: Type.Literal('failed'), id: Type.Optional(RequestId), queue: QueueName, job: JobId, error: Type.String(), attempts: Type.Integer({ minimum: 0 })
+})
+/** A job pushed to a consuming connection, which holds it until it acks, nacks, cancels or closes. */
+export const JobFrame = Type.Object({
+  action: Type.Literal('job'), queue: QueueName, job: JobId, message: Type.Unknown(), attempt: Type.Integer({ minimum: 1 })
+})
+export const ConsumingFrame = Type.Object({
+  action: Type.Literal('consuming'), id: Type.Optional(RequestId), queue: QueueName, prefetch: Type.Integer({ minimum: 1 })
+})
+export const AckedFrame = Type.Object({ action: Type.Literal('acked'), id: Type.Optional(RequestId), queue: QueueName, job: JobId })
+export const NackedFrame = Type.Object({ action: Type.Literal('nacked'), id: Type.Optional(RequestId), queue: QueueName, job: JobId })
+export const CancelledFrame = Type.Object({ action: Type.Literal('cancelled'), id: Type.Optional(RequestId), queue: QueueName })
+
+export type QueueFrame = Static<typeof EnqueuedFrame> | Static<typeof PositionFrame> | Static<typeof DoneFrame> | Static<typeof FailedFrame> |
+  Static<typeof JobFrame> | Static<typeof ConsumingFrame> | Static<typeof AckedFrame> | Static<typeof NackedFrame> | Static<typeof CancelledFrame>
 export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
-  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame>
+  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame> | QueueFrame
 
 /** Each frame the server sends, by action: what the AsyncAPI document lists. */
 export const Frames = {
@@ -123,5 +208,14 @@ export const Frames = {
   published: PublishedFrame,
   pong: PongFrame,
   authenticated: AuthenticatedFrame,
-  error: ErrorFrame
+  error: ErrorFrame,
+  enqueued: EnqueuedFrame,
+  position: PositionFrame,
+  done: DoneFrame,
+  failed: FailedFrame,
+  job: JobFrame,
+  consuming: ConsumingFrame,
+  acked: AckedFrame,
+  nacked: NackedFrame,
+  cancelled: CancelledFrame
 } as const

@@ -10,6 +10,8 @@ import type { Clock } from './clock.js'
 import { type Authenticator, ConnectionAccess } from './connection-access.js'
 import { parseRequest, Refusal } from './request-parser.js'
 import { RequestQueue } from './request-queue.js'
+import { QueueRequests } from './queue-requests.js'
+import type { WorkQueue } from '../queue/work-queue.js'
 import { Session } from './session.js'
 import { encodeTextFrame, websocketFrameOf } from './websocket-frame.js'
 import type { Batched, WriteBatcher } from './write-batcher.js'
@@ -20,6 +22,8 @@ export interface ConnectionLimits {
   tokenGraceMs: number
   /** Bytes queued for a client that does not read; past it the connection is closed. */
   maxQueuedBytes: number
+  /** Jobs followed at once (queued here or watched). */
+  maxWatchedJobs: number
 }
 
 /** Who the connection is (from its upgrade), how a later credential is judged, and the time both go by. */
@@ -51,15 +55,18 @@ export class ClientConnection implements Subscriber, Batched {
     private readonly batcher: WriteBatcher,
     private readonly limits: ConnectionLimits,
     private readonly log: ConnectionLogger,
-    { identity, authenticator, clock }: ConnectionIdentity
+    { identity, authenticator, clock }: ConnectionIdentity,
+    queues: WorkQueue
   ) {
     this.access = new ConnectionAccess(identity, authenticator, clock, limits.tokenGraceMs, {
       expired: (graceMs) => this.refuse(ErrorCode.tokenExpired, `The token has expired: send {"action":"auth","token":...} with a new one within ${graceMs} ms`),
       // after the requests already received, which may bring the new token in time
       lapsed: () => this.queue.enqueue(() => { if (this.access.inGrace) this.close(CloseCode.unauthorized, 'token expired') })
     })
-    this.session = new Session(broker, this, limits.maxSubscriptions, (frame) => this.send(frame), () => this.closed, log,
-      this.access, (code, reason) => this.close(code, reason))
+    const send = (frame: string): void => this.send(frame)
+    const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send)
+    this.session = new Session(broker, this, limits.maxSubscriptions, send, () => this.closed, log,
+      this.access, (code, reason) => this.close(code, reason), queueRequests)
     this.queue = new RequestQueue(this.session)
     socket.on('message', (data, isBinary) => this.receive(data, isBinary))
     socket.on('pong', () => { this.alive = true })

@@ -16,7 +16,13 @@ const checkers = {
   unsubscribe: TypeCompiler.Compile(Requests.unsubscribe),
   publish: TypeCompiler.Compile(Requests.publish),
   ping: TypeCompiler.Compile(Requests.ping),
-  auth: TypeCompiler.Compile(Requests.auth)
+  auth: TypeCompiler.Compile(Requests.auth),
+  enqueue: TypeCompiler.Compile(Requests.enqueue),
+  watch: TypeCompiler.Compile(Requests.watch),
+  consume: TypeCompiler.Compile(Requests.consume),
+  ack: TypeCompiler.Compile(Requests.ack),
+  nack: TypeCompiler.Compile(Requests.nack),
+  cancel: TypeCompiler.Compile(Requests.cancel)
 } as const
 const ACTIONS = Object.keys(checkers).join(', ')
 
@@ -50,6 +56,10 @@ export function parseRequest (text: string): ClientRequest | Refusal {
   }
   const request = value as ClientRequest
   if (request.action === 'ping' || request.action === 'auth') return request
+  if ('queue' in request) {
+    if (!isValidTopic(request.queue)) return new Refusal(ErrorCode.invalidTopic, `Invalid queue name "${clip(request.queue)}": use ${TOPIC_RULE}`, id)
+    return request
+  }
   if (request.action === 'publish') {
     if (!isValidTopic(request.topic)) return new Refusal(ErrorCode.invalidTopic, `Invalid topic "${clip(request.topic)}": publish to a topic of ${TOPIC_RULE}`, id)
     return request

@@ -6,6 +6,7 @@ import { CloseCode, ErrorCode, isTopicPattern } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
 import type { ConnectionAccess } from './connection-access.js'
+import type { QueueRequests } from './queue-requests.js'
 
 export interface SessionLogger {
   warn (obj: object, msg: string): void
@@ -30,7 +31,8 @@ export class Session {
     private readonly isClosed: () => boolean,
     private readonly log: SessionLogger,
     private readonly access: ConnectionAccess,
-    private readonly close: (code: number, reason: string) => void
+    private readonly close: (code: number, reason: string) => void,
+    private readonly queueRequests: QueueRequests
   ) {}
 
   startPublish (request: { topic: string, message: unknown, key?: string }): Promise<PublishResult> {
@@ -57,6 +59,12 @@ export class Session {
         case 'publish': return await this.publish(publishing ?? this.startPublish(request), request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
         case 'auth': return this.authenticate(request.token, request.id)
+        // job ids are unguessable, so a watch needs only the id; ack, nack and cancel act on this connection's consume
+        case 'enqueue':
+        case 'consume':
+          if (!this.permit(request.action, request.queue, request.id)) return
+          return await this.queueRequests.run(request)
+        default: return await this.queueRequests.run(request)
       }
     } catch (err) {
       if (err instanceof Forbidden) {
@@ -78,11 +86,11 @@ export class Session {
     this.send(errorFrame(code, error, id))
   }
 
-  /** Leaves every topic, once the connection has closed. */
+  /** Leaves every topic, returns its held jobs and drops its watches, once the connection has closed. */
   async leaveAll (): Promise<void> {
     const topics = [...this.topics]
     this.topics.clear()
-    await Promise.all(topics.map(async (topic) => this.leave(topic)))
+    await Promise.all([...topics.map(async (topic) => this.leave(topic)), this.queueRequests.close()])
   }
 
   /** A pattern's subscription is the broker's apart, as it names no one topic. */

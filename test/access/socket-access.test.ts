@@ -64,6 +64,25 @@ const BAD_TOKENS = [
 
 const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<void> }> = [
   {
+    name: 'work queues: enqueue and consume need their grants; a refusal queues nothing and the connection stays',
+    run: async (t, start) => {
+      const { wsUrl } = await start(SECURED)
+      const visitor = await TestClient.connect(t, wsUrl)
+      t.match(await visitor.request({ action: 'enqueue', queue: 'bookings', message: 'free ticket' }),
+        { action: 'error', code: 'forbidden', error: /A token is needed to enqueue on "bookings"/ })
+      const reader = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['>'] })}`)
+      t.match(await reader.request({ action: 'consume', queue: 'bookings', prefetch: 1 }),
+        { action: 'error', code: 'forbidden', error: /The token of "u42" may not consume on "bookings"/ })
+      const booker = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u7', enqueue: ['bookings'], consume: ['bookings'] })}`)
+      const { job } = await booker.request({ action: 'enqueue', queue: 'bookings', message: 'real ticket' })
+      t.match(await booker.request({ action: 'consume', queue: 'bookings', prefetch: 5 }), { action: 'consuming' })
+      await booker.waitFor((f) => f.action === 'job' && f.job === job)
+      await booker.sync()
+      t.same(booker.frames.filter((f) => f.action === 'job').map((f) => f.message), ['real ticket'], 'the refused enqueue queued nothing')
+      t.match(await visitor.request({ action: 'ping' }), { action: 'pong' }, 'the refused connection is still open')
+    }
+  },
+  {
     name: 'a public board: anonymous visitors read but cannot publish, a backend publishes over its socket with its key',
     run: async (t, start) => {
       const { url, wsUrl } = await start(SECURED)

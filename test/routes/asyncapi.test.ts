@@ -6,7 +6,8 @@ import { ErrorCode } from '../../src/contract/codes.js'
 import { Frames, Requests } from '../../src/contract/schemas.js'
 
 t.test('the AsyncAPI document covers the protocol the server speaks', async (t) => {
-  const { url, wsUrl } = await startApp(t)
+  // one attempt, so the nacked job below fails at once and its producer gets the failed frame
+  const { url, wsUrl } = await startApp(t, { JOB_MAX_ATTEMPTS: 1 })
   const document = await (await fetch(`${url}/docs/asyncapi.json`)).json() as any
   t.equal(document.asyncapi, '3.0.0')
   const messages = document.channels.message.messages
@@ -27,9 +28,22 @@ t.test('the AsyncAPI document covers the protocol the server speaks', async (t) 
   await client.request({ action: 'subscribe', topic: 'booked', since: { offset: 0, epoch } })
   await client.request({ action: 'unsubscribe', topic: 'booked' })
   await client.request({ action: 'ping' })
-  await client.request({ action: 'auth', token: 'none needed: nothing is configured' })
+  // nothing configured: any token is taken
+  await client.request({ action: 'auth', token: 'anything' })
   await client.request({ action: 'dance' })
   await client.request({ action: 'subscribe', topic: 'zoo tickets' })
+  // the work queue: this client queues jobs, watches one and consumes them, so it sees every queue frame
+  const first = await client.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 } })
+  await client.request({ action: 'watch', queue: 'bookings', job: first.job })
+  await client.request({ action: 'consume', queue: 'bookings', prefetch: 1 })
+  await client.waitFor((f) => f.action === 'job' && f.job === first.job)
+  await client.request({ action: 'ack', queue: 'bookings', job: first.job, result: { ticket: 32925 } })
+  await client.waitFor((f) => f.action === 'done' && f.job === first.job)
+  const second = await client.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2200 } })
+  await client.waitFor((f) => f.action === 'job' && f.job === second.job)
+  await client.request({ action: 'nack', queue: 'bookings', job: second.job, error: 'sold out' })
+  await client.waitFor((f) => f.action === 'failed' && f.job === second.job)
+  await client.request({ action: 'cancel', queue: 'bookings' })
   const sent = new Set(client.frames.map((f) => f.action as string))
   t.same([...sent].sort(), Object.keys(Frames).sort(), 'the session saw every kind of frame the document lists')
   for (const frame of client.frames) {

@@ -1,0 +1,188 @@
+/** The work queues over the socket (producers, watchers and consumers), run from one table in embedded and in Redis mode. */
+import t, { type Test } from 'tap'
+import { type RunningApp, startApp, TestClient } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
+import { QueueClient } from './http.js'
+
+type Env = Parameters<typeof startApp>[1]
+
+const modes = [
+  { name: 'embedded', start: async (t: Test, env?: Env) => startApp(t, env) },
+  {
+    name: 'redis',
+    start: async (t: Test, env?: Env) => {
+      const redis = await RedisServer.start(t)
+      return startApp(t, { ...env, REDIS_URL: redis.url })
+    }
+  }
+]
+
+interface Scenario {
+  name: string
+  env?: Env
+  run: (t: Test, app: RunningApp, q: QueueClient) => Promise<void>
+}
+
+/** Positions go out fast here, and nothing lapses by itself: a job that comes back was returned, not timed out. */
+const FAST = { POSITION_INTERVAL_MS: 50, JOB_VISIBILITY_MS: 60_000 }
+
+const scenarios: Scenario[] = [
+  {
+    name: 'enqueue without an id gets its receipt, places go down, the worker acks and the producer gets the result',
+    env: FAST,
+    run: async (t, { wsUrl }) => {
+      const first = await TestClient.connect(t, wsUrl)
+      const second = await TestClient.connect(t, wsUrl)
+      first.send({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 } })
+      const a = await first.waitFor((f) => f.action === 'enqueued')
+      t.match(a, { queue: 'bookings', job: /^[A-Za-z0-9_-]{22}$/, position: 1 })
+      t.notOk('id' in a, 'no id was sent, none comes back')
+      const b = await second.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2200 } })
+      t.match(b, { action: 'enqueued', queue: 'bookings', position: 2 })
+
+      const worker = await TestClient.connect(t, wsUrl)
+      t.match(await worker.request({ action: 'consume', queue: 'bookings', prefetch: 1 }), { action: 'consuming', id: String, queue: 'bookings', prefetch: 1 })
+      const job = await worker.waitFor((f) => f.action === 'job')
+      t.same(job, { action: 'job', queue: 'bookings', job: a.job, message: { visitor: 2199 }, attempt: 1 }, 'the first in line, and only one (prefetch 1)')
+      t.same(await first.waitFor((f) => f.action === 'position'), { action: 'position', queue: 'bookings', job: a.job, position: 0 }, 'held: place 0')
+      t.same(await second.waitFor((f) => f.action === 'position'), { action: 'position', queue: 'bookings', job: b.job, position: 1 }, 'one place forward')
+      await worker.sync()
+      t.equal(worker.frames.filter((f) => f.action === 'job').length, 1, 'no second job past the prefetch')
+
+      worker.send({ action: 'ack', queue: 'bookings', job: a.job, result: { ticket: 32925 } })
+      t.same(await first.waitFor((f) => f.action === 'done'), { action: 'done', queue: 'bookings', job: a.job, result: { ticket: 32925 } })
+      const next = await worker.waitFor((f) => f.action === 'job' && f.job === b.job)
+      t.equal(next.attempt, 1)
+      t.match(await worker.request({ action: 'ack', queue: 'bookings', job: b.job }), { action: 'acked', queue: 'bookings', job: b.job })
+      t.same(await second.waitFor((f) => f.action === 'done'), { action: 'done', queue: 'bookings', job: b.job, result: null })
+      t.notOk(worker.frames.some((f) => f.action === 'acked' && f.id === undefined), 'an ack without an id is not answered')
+    }
+  },
+  {
+    name: 'the last attempt nacked: the producer is told it failed, with the worker\'s error',
+    env: { ...FAST, JOB_MAX_ATTEMPTS: 2 },
+    run: async (t, { wsUrl }) => {
+      const producer = await TestClient.connect(t, wsUrl)
+      const worker = await TestClient.connect(t, wsUrl)
+      const { job } = await producer.request({ action: 'enqueue', queue: 'bookings', message: 'sold out?' })
+      worker.send({ action: 'consume', queue: 'bookings', prefetch: 5 })
+      await worker.waitFor((f) => f.action === 'job' && f.attempt === 1)
+      t.match(await worker.request({ action: 'nack', queue: 'bookings', job, error: 'try again' }), { action: 'nacked', job })
+      await worker.waitFor((f) => f.action === 'job' && f.attempt === 2)
+      worker.send({ action: 'nack', queue: 'bookings', job, error: 'sold out' })
+      t.same(await producer.waitFor((f) => f.action === 'failed'), { action: 'failed', queue: 'bookings', job, error: 'sold out', attempts: 2 })
+    }
+  },
+  {
+    name: 'watch re-attaches: the current state at once with the id, then the updates; unknown jobs are refused',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const { job } = (await q.enqueue('mine')).body
+      await q.enqueue('behind')
+      const watcher = await TestClient.connect(t, wsUrl)
+      t.match(await watcher.request({ action: 'watch', queue: 'bookings', job }), { action: 'position', id: String, queue: 'bookings', job, position: 1 })
+      const [claimed] = await q.claim()
+      t.equal(claimed.job, job)
+      await watcher.waitFor((f) => f.action === 'position' && f.position === 0)
+      await q.ack(job, claimed.receipt, { ticket: 7 })
+      await watcher.waitFor((f) => f.action === 'done')
+      const late = await TestClient.connect(t, wsUrl)
+      t.match(await late.request({ action: 'watch', queue: 'bookings', job }), { action: 'done', job, result: { ticket: 7 } }, 'a finished job answers with its outcome')
+      t.match(await late.request({ action: 'watch', queue: 'bookings', job: 'AAAAAAAAAAAAAAAAAAAAAA' }), { action: 'error', code: 'unknown_job' })
+      t.match(await late.request({ action: 'watch', queue: 'bookings', job: 'not a job' }), { action: 'error', code: 'unknown_job' })
+      t.match(await late.request({ action: 'watch', queue: 'other', job }), { action: 'error', code: 'unknown_job' }, 'a job is known in its own queue only')
+    }
+  },
+  {
+    name: 'a consumer killed mid-job: its job goes to the next consumer at once, with attempt 2',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const doomed = await TestClient.connect(t, wsUrl)
+      doomed.send({ action: 'consume', queue: 'bookings', prefetch: 2 })
+      const { job } = (await q.enqueue('held')).body
+      await doomed.waitFor((f) => f.action === 'job')
+      const other = await TestClient.connect(t, wsUrl)
+      await other.request({ action: 'consume', queue: 'bookings', prefetch: 2 })
+      const started = Date.now()
+      doomed.socket.terminate()
+      const again = await other.waitFor((f) => f.action === 'job')
+      t.same(again, { action: 'job', queue: 'bookings', job, message: 'held', attempt: 2 })
+      t.ok(Date.now() - started < 30_000, 'well before the 60 s visibility could lapse')
+      t.match((await q.stats()).body, { active: 1, consumers: 1 }, 'the dead consumer is no longer counted')
+    }
+  },
+  {
+    name: 'cancel returns the held jobs to the front of the line and stops deliveries',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const worker = await TestClient.connect(t, wsUrl)
+      for (const n of [1, 2, 3]) await q.enqueue(n)
+      worker.send({ action: 'consume', queue: 'bookings', prefetch: 2 })
+      await worker.waitFor((f) => f.action === 'job' && f.message === 2)
+      t.match(await worker.request({ action: 'cancel', queue: 'bookings' }), { action: 'cancelled', id: String, queue: 'bookings' })
+      t.match((await q.stats()).body, { waiting: 3, active: 0, consumers: 0 })
+      t.same((await q.claim({ max: 3 })).map((j) => [j.message, j.attempt]), [[1, 2], [2, 2], [3, 1]], 'in order, the returned ones first')
+      t.equal(worker.frames.filter((f) => f.action === 'job').length, 2, 'nothing delivered after the cancel')
+      t.match(await worker.request({ action: 'cancel', queue: 'bookings' }), { action: 'cancelled' }, 'cancelling again is harmless')
+    }
+  },
+  {
+    name: 'bad queue requests get clear errors and change nothing',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const client = await TestClient.connect(t, wsUrl)
+      const { job } = (await q.enqueue('x')).body
+      t.match(await client.request({ action: 'ack', queue: 'bookings', job }), { action: 'error', code: 'not_held', error: /does not consume/ })
+      t.match(await client.request({ action: 'enqueue', queue: 'no..dots', message: 1 }), { action: 'error', code: 'invalid_topic', error: /queue name/ })
+      t.match(await client.request({ action: 'consume', queue: 'bookings', prefetch: 0 }), { action: 'error', code: 'invalid_request', error: /prefetch/ })
+      t.match(await client.request({ action: 'nack', queue: 'bookings', job, delayMs: -1 }), { action: 'error', code: 'invalid_request', error: /delayMs/ })
+      t.match(await client.request({ action: 'consume', queue: 'bookings', prefetch: 1 }), { action: 'consuming', prefetch: 1 })
+      t.match(await client.request({ action: 'consume', queue: 'bookings', prefetch: 9 }), { action: 'consuming', prefetch: 1 }, 'consuming again keeps the prefetch in effect')
+      await client.waitFor((f) => f.action === 'job')
+      t.match(await client.request({ action: 'ack', queue: 'bookings', job: 'not a job' }), { action: 'error', code: 'unknown_job' })
+      t.match(await client.request({ action: 'ack', queue: 'bookings', job: 'AAAAAAAAAAAAAAAAAAAAAA' }), { action: 'error', code: 'unknown_job' })
+      const { job: other } = (await q.enqueue('y')).body
+      t.match(await client.request({ action: 'ack', queue: 'bookings', job: other }), { action: 'error', code: 'not_held' }, 'a job this socket does not hold')
+      t.match((await q.job(job)).body, { state: 'active' }, 'the held job is untouched')
+      t.match(await client.request({ action: 'ack', queue: 'bookings', job }), { action: 'acked' })
+      t.match(await client.request({ action: 'ack', queue: 'bookings', job }), { action: 'error', code: 'not_held' }, 'acked twice')
+    }
+  },
+  {
+    name: 'a full queue refuses with queue_full and queues nothing',
+    env: { ...FAST, QUEUE_MAX_LENGTH: 1 },
+    run: async (t, { wsUrl }, q) => {
+      const client = await TestClient.connect(t, wsUrl)
+      await client.request({ action: 'enqueue', queue: 'bookings', message: 1 })
+      client.send({ action: 'enqueue', queue: 'bookings', message: 2 })
+      t.match(await client.waitFor((f) => f.action === 'error'), { code: 'queue_full', error: /full/ }, 'the error comes without an id too')
+      t.match((await q.stats()).body, { waiting: 1, enqueued: 1 })
+    }
+  },
+  {
+    name: 'a connection follows a bounded number of jobs; past it nothing is queued, and finished jobs make room',
+    env: { ...FAST, MAX_WATCHED_JOBS: 2 },
+    run: async (t, { wsUrl }, q) => {
+      const client = await TestClient.connect(t, wsUrl)
+      const { job } = await client.request({ action: 'enqueue', queue: 'bookings', message: 1 })
+      await client.request({ action: 'enqueue', queue: 'bookings', message: 2 })
+      t.match(await client.request({ action: 'enqueue', queue: 'bookings', message: 3 }), { action: 'error', code: 'too_many_watches', error: /at most 2/ })
+      t.match(await client.request({ action: 'watch', queue: 'bookings', job: (await q.enqueue(4)).body.job }), { action: 'error', code: 'too_many_watches' })
+      t.match((await q.stats()).body, { enqueued: 3 }, 'the refused enqueue queued nothing')
+      t.match(await client.request({ action: 'watch', queue: 'bookings', job }), { action: 'position', position: 1 }, 'watching a followed job again is no new watch')
+      const [claimed] = await q.claim()
+      await q.ack(claimed.job, claimed.receipt)
+      await client.waitFor((f) => f.action === 'done')
+      t.match(await client.request({ action: 'enqueue', queue: 'bookings', message: 5 }), { action: 'enqueued' }, 'the finished job made room')
+    }
+  }
+]
+
+for (const mode of modes) {
+  for (const scenario of scenarios) {
+    t.test(`${mode.name}: ${scenario.name}`, async (t) => {
+      const app = await mode.start(t, scenario.env)
+      await scenario.run(t, app, new QueueClient(app.url))
+    })
+  }
+}
