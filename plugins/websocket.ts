@@ -6,10 +6,13 @@ import websocket from '@fastify/websocket'
 import type { ClientConnection } from '../src/transport/client-connection.js'
 import { CloseCode } from '../src/contract/codes.js'
 import { WriteBatcher } from '../src/transport/write-batcher.js'
+import { ConnectionFaults } from '../src/transport/connection-faults.js'
 
 export interface ConnectionSet {
   readonly open: Set<ClientConnection>
   readonly batcher: WriteBatcher
+  /** Connections closed because serving them raised an error. */
+  readonly faults: ConnectionFaults
 }
 
 declare module 'fastify' {
@@ -19,7 +22,7 @@ declare module 'fastify' {
 }
 
 export default fp(async (fastify) => {
-  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher() }
+  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(), faults: new ConnectionFaults() }
   fastify.decorate('connections', connections)
 
   const heartbeat = setInterval(() => {

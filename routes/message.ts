@@ -22,7 +22,7 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
     const { authentication } = request
     if (!authentication.ok) return refuseUnauthenticated(socket, authentication.error)
     const connectionLimits = authentication.identity.rateLimit === undefined ? unlimited : limits
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, connectionLimits, log)
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, connectionLimits, log, connections.faults)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })

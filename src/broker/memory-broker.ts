@@ -43,7 +43,7 @@ export class MemoryBroker implements Broker {
     this.registry.add(topic, subscriber)
     if (since === undefined) return position
     const recovered = since.epoch === log.epoch && log.holdsAfter(since.offset)
-    if (recovered) for (const entry of log.after(since.offset)) subscriber.deliver(entry.publication)
+    if (recovered) this.registry.replay(topic, log.after(since.offset).map((entry) => entry.publication), subscriber)
     return { ...position, recovered }
   }
 

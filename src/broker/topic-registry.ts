@@ -24,8 +24,8 @@ export class TopicRegistry {
   remove (topic: string, subscriber: Subscriber): void {
     const entry = this.entries.get(topic)
     if (entry === undefined || !entry.subscribers.delete(subscriber)) return
-    // a topic nobody ever published to has nothing worth keeping
-    if (entry.subscribers.size === 0 && entry.published === 0) this.entries.delete(topic)
+    // a topic nobody ever published to nor was cut on has nothing worth keeping
+    if (entry.subscribers.size === 0 && entry.published === 0 && entry.slowConsumers === 0) this.entries.delete(topic)
   }
 
   /** Puts `next` in the place of `previous` as one step, for a subscriber that goes live. */
@@ -51,6 +51,19 @@ export class TopicRegistry {
     }
     entry.delivered += delivered
     return delivered
+  }
+
+  /**
+   * Hands replayed publications to one subscriber, in order, without counting them as published;
+   * a subscriber cut as a slow consumer on the way is counted and gets no more. Returns false then.
+   */
+  replay (topic: string, publications: Iterable<Publication>, subscriber: Subscriber): boolean {
+    for (const publication of publications) {
+      if (subscriber.deliver(publication)) continue
+      this.entry(topic).slowConsumers++
+      return false
+    }
+    return true
   }
 
   stats (topic: string): TopicStats | undefined {

@@ -125,7 +125,7 @@ export class RedisBroker implements Broker {
     const recovered = epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)
     let last = offset
     if (recovered) {
-      for (const entry of entries) subscriber.deliver(Publication.fromText(entry.frame))
+      this.registry.replay(topic, entries.map((entry) => Publication.fromText(entry.frame)), subscriber)
       last = entries.at(-1)?.offset ?? since.offset
     }
     held.flushAfter(last, subscriber)
