@@ -1,6 +1,6 @@
-/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, and never internal error text in a 500. */
+/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, 504 when a publish's outcome is unknown, and never internal error text in a 500. */
 import fp from 'fastify-plugin'
-import { BrokerUnavailableError } from '../src/broker/broker.js'
+import { BrokerOutcomeUnknownError, BrokerUnavailableError } from '../src/broker/broker.js'
 
 export default fp(async (fastify) => {
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -11,6 +11,15 @@ export default fp(async (fastify) => {
         code: 'PROXYER_UNAVAILABLE',
         error: 'Service Unavailable',
         message: `${error.message}; retry shortly`
+      })
+    }
+    if (error instanceof BrokerOutcomeUnknownError) {
+      request.log.warn({ err: error }, 'publish outcome unknown')
+      return reply.code(504).send({
+        statusCode: 504,
+        code: 'PROXYER_OUTCOME_UNKNOWN',
+        error: 'Gateway Timeout',
+        message: `${error.message}; a retry may publish it twice unless it carries an idempotency key`
       })
     }
     // client errors say what was wrong with the request; anything else is ours, and its text stays in the log

@@ -31,6 +31,8 @@ export default fp(async (fastify) => {
       instanceTtlMs: config.INSTANCE_TTL_MS,
       topicTtlMs,
       history,
+      // a frozen Redis shows in /ready within this, or sooner when commands time out sooner
+      probeTimeoutMs: Math.min(2000, config.REDIS_COMMAND_TIMEOUT_MS),
       describe,
       log: fastify.log
     })

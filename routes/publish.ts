@@ -21,7 +21,8 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       response: {
         200: Type.Object({ topic: Type.String(), subscribers: Type.Integer(), offset: Type.Integer(), epoch: Type.String() }),
         400: HttpError,
-        503: HttpError
+        503: HttpError,
+        504: HttpError
       }
     },
     // Fastify's 415 names no type; the publisher needs to know which ones work (other errors go on to the app's handler)

@@ -36,6 +36,7 @@ export const ConfigSchema = Type.Object({
   /** channel=topic,pattern*=topic: parsed into rules by loadConfig() */
   REDIS_BRIDGE: Type.String({ default: '' }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 }),
   API_KEYS: Type.String({ default: '' }),

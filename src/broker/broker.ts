@@ -96,6 +96,17 @@ export interface Broker {
   close (): Promise<void>
 }
 
+/**
+ * Thrown by publish when the message was handed to the backend and no answer came (a command
+ * timeout, a connection lost after sending): it may or may not have been published.
+ */
+export class BrokerOutcomeUnknownError extends Error {
+  constructor (reason: string) {
+    super(`The message was sent to the broker, which did not answer (${reason}): it may or may not have been published`)
+    this.name = 'BrokerOutcomeUnknownError'
+  }
+}
+
 /** Thrown by publish and subscribe while the broker's backend cannot be reached. */
 export class BrokerUnavailableError extends Error {
   constructor (reason: string) {

@@ -1,5 +1,5 @@
 /** One connection's subscriptions, and its requests run on the broker with their replies and error frames. */
-import { BrokerUnavailableError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
+import { BrokerOutcomeUnknownError, BrokerUnavailableError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
 import { ErrorCode } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
@@ -40,6 +40,8 @@ export class Session {
     } catch (err) {
       if (err instanceof BrokerUnavailableError) {
         this.sendError(ErrorCode.unavailable, `${err.message}; try again shortly`, request.id)
+      } else if (err instanceof BrokerOutcomeUnknownError) {
+        this.sendError(ErrorCode.outcomeUnknown, err.message, request.id)
       /* c8 ignore start: a guard against bugs, as brokers fail only with BrokerUnavailableError */
       } else {
         this.log.warn({ err, action: request.action }, 'request failed')

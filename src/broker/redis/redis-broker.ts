@@ -2,7 +2,7 @@
 import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import {
-  BrokerUnavailableError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type Scope,
+  BrokerOutcomeUnknownError, BrokerUnavailableError, type Broker, type HistoryLimits, type InstanceInfo, type PublishResult, type Scope,
   type SubscribeResult, type Subscriber, type TopicHistory, type TopicStats
 } from '../broker.js'
 import { TopicRegistry } from '../topic-registry.js'
@@ -17,6 +17,7 @@ import { ClusterFigures } from './cluster-figures.js'
 import { BridgeRelay } from './bridge-relay.js'
 import type { BridgeRule } from './bridge.js'
 import { closeRedis } from './close-redis.js'
+import { RedisProbe } from './redis-probe.js'
 
 export interface RedisBrokerOptions {
   /** For commands and publishes. */
@@ -30,6 +31,8 @@ export interface RedisBrokerOptions {
   topicTtlMs: number
   history: HistoryLimits
   bridge: BridgeRule[]
+  /** Redis counts as not answering once a health PING waits this long: /ready turns 503 and publishes are refused. */
+  probeTimeoutMs: number
   /** What this instance reports of itself at each heartbeat. */
   describe: () => { connections: number }
   log: { info (obj: object, msg: string): void, warn (obj: object, msg: string): void }
@@ -46,6 +49,7 @@ export class RedisBroker implements Broker {
   private readonly figures: ClusterFigures
   private readonly bridge: BridgeRelay
   private readonly heartbeat: NodeJS.Timeout
+  private readonly probe: RedisProbe
   /** SUBSCRIBE commands on their way, so a recovery can wait until its topic's channel is live. */
   private readonly channelsPending = new Map<string, Promise<void>>()
   private closed = false
@@ -55,6 +59,7 @@ export class RedisBroker implements Broker {
     this.commands = commands
     this.subscriber = subscriber
     this.keys = new RedisKeys(options.prefix)
+    this.probe = new RedisProbe(commands, options.probeTimeoutMs)
     defineScripts(commands)
     this.figures = new ClusterFigures({ ...options, keys: this.keys, registry: this.registry })
     this.bridge = new BridgeRelay({
@@ -93,7 +98,7 @@ export class RedisBroker implements Broker {
   }
 
   get ready (): boolean {
-    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready'
+    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready' && this.probe.answering
   }
 
   async subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult> {
@@ -171,7 +176,7 @@ export class RedisBroker implements Broker {
       )
       return { topic, subscribers, offset, epoch }
     } catch (err) {
-      throw new BrokerUnavailableError((err as Error).message)
+      throw publishFailure(err as Error)
     }
   }
 
@@ -233,6 +238,7 @@ export class RedisBroker implements Broker {
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.heartbeat)
+    this.probe.stop()
     await this.figures.leave()
     await closeRedis(this.subscriber)
   }
@@ -262,4 +268,13 @@ export class RedisBroker implements Broker {
     this.figures.write()
     this.bridge.renew().catch((err) => this.options.log.warn({ err }, 'renewing the bridge lease failed'))
   }
+}
+
+/**
+ * Redis refused the script (an error reply) or the command never left (no connection): nothing was
+ * published. Otherwise it was sent and no answer came (a timeout, the connection lost meanwhile).
+ */
+function publishFailure (err: Error): Error {
+  if (err.name === 'ReplyError' || err.message.includes('Stream isn\'t writeable')) return new BrokerUnavailableError(err.message)
+  return new BrokerOutcomeUnknownError(err.message)
 }
