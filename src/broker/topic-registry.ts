@@ -66,6 +66,15 @@ export class TopicRegistry {
     return true
   }
 
+  /** Hands a notice (not a message: not counted) to every local subscriber of the topic. */
+  notify (topic: string, publication: Publication): void {
+    const entry = this.entries.get(topic)
+    if (entry === undefined) return
+    for (const subscriber of entry.subscribers) {
+      if (!subscriber.deliver(publication)) entry.slowConsumers++
+    }
+  }
+
   stats (topic: string): TopicStats | undefined {
     const entry = this.entries.get(topic)
     return entry === undefined ? undefined : toStats(topic, entry)

@@ -9,7 +9,7 @@ import { TopicRegistry } from '../topic-registry.js'
 import { PublicationBuffer } from '../publication-buffer.js'
 import { Publication } from '../publication.js'
 import { canCatchUp, Epochs } from '../position.js'
-import { publishFrameHead } from '../../contract/frames.js'
+import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
 import { defineScripts } from './scripts.js'
 import { RedisKeys } from './keys.js'
@@ -52,6 +52,10 @@ export class RedisBroker implements Broker {
   private readonly probe: RedisProbe
   /** SUBSCRIBE commands on their way, so a recovery can wait until its topic's channel is live. */
   private readonly channelsPending = new Map<string, Promise<void>>()
+  /** The last position handed to this instance's subscribers, per topic: where a catch-up starts. */
+  private readonly delivered = new Map<string, Position>()
+  /** Live frames held per topic while it catches up after the subscriber connection came back. */
+  private readonly catchingUp = new Map<string, Publication[]>()
   private closed = false
 
   constructor (private readonly options: RedisBrokerOptions) {
@@ -106,6 +110,7 @@ export class RedisBroker implements Broker {
     await this.attach(topic, subscriber)
     if (!this.ready) return { offset: 0, epoch: '' }
     const [epoch, offset] = await this.readHistory(topic, 0, 0, true)
+    this.startsAt(topic, { offset, epoch })
     return { offset, epoch }
   }
 
@@ -135,6 +140,7 @@ export class RedisBroker implements Broker {
     }
     held.flushAfter(last, subscriber)
     this.registry.replace(topic, held, subscriber)
+    this.startsAt(topic, { offset, epoch })
     return { offset, epoch, recovered }
   }
 
@@ -158,6 +164,7 @@ export class RedisBroker implements Broker {
   async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
     this.registry.remove(topic, subscriber)
     this.figures.schedule()
+    if (this.registry.subscriberCount(topic) === 0) this.delivered.delete(topic)
     if (this.registry.subscriberCount(topic) === 0 && this.subscriber.status === 'ready') {
       // never fails (see Broker): a channel left subscribed only brings messages receive() drops
       await this.subscriber.unsubscribe(this.keys.channel(topic)).catch(() => {})
@@ -252,14 +259,77 @@ export class RedisBroker implements Broker {
     const topic = channel.slice(this.keys.channelPrefix.length)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
+    const held = this.catchingUp.get(topic)
+    if (held !== undefined) {
+      held.push(new Publication(frame))
+      return
+    }
     this.registry.publish(topic, new Publication(frame))
+    this.delivered.set(topic, publishFramePosition(frame))
   }
 
+  /** Where a topic's local subscribers start, unless messages delivered here already say more. */
+  private startsAt (topic: string, position: Position): void {
+    if (!this.delivered.has(topic) && position.epoch !== '') this.delivered.set(topic, position)
+  }
+
+  /**
+   * After the subscriber connection came back: every topic's channel again, and what its local
+   * subscribers missed meanwhile, from history, with the live frames held until then.
+   */
   private async resubscribe (): Promise<void> {
-    const channels = this.registry.subscribedTopics().map((topic) => this.keys.channel(topic))
-    if (channels.length > 0) await this.subscriber.subscribe(...channels)
+    const topics = this.registry.subscribedTopics()
+    const missed: Array<[string, Position]> = []
+    for (const topic of topics) {
+      const since = this.delivered.get(topic)
+      // a topic already catching up (the connection dropped again meanwhile) goes on with its own
+      if (since === undefined || this.catchingUp.has(topic)) continue
+      this.catchingUp.set(topic, [])
+      missed.push([topic, since])
+    }
+    if (topics.length > 0) await this.subscriber.subscribe(...topics.map((topic) => this.keys.channel(topic)))
+    await Promise.all(missed.map(([topic, since]) => this.catchUp(topic, since)))
     await this.bridge.restart()
-    this.options.log.info({ topics: channels.length }, 'subscribed to Redis')
+    this.options.log.info({ topics: topics.length, caughtUp: missed.length }, 'subscribed to Redis')
+  }
+
+  /**
+   * Hands the topic's local subscribers the messages after `since`, then the live ones held meanwhile,
+   * each once and in order; where the history cannot cover the gap (a new epoch, or trimmed), a
+   * `resumed` notice says so and the topic carries on from where it stands.
+   */
+  private async catchUp (topic: string, since: Position): Promise<void> {
+    let read: [string, number, Array<{ offset: number, frame: string }>] | undefined
+    for (let attempt = 1; read === undefined && !this.closed; attempt++) {
+      try {
+        const history = await this.readHistory(topic, since.offset, this.options.history.size, true)
+        // live frames up to the history's offset may still be on their way: a PING there returns after them
+        await this.subscriber.ping()
+        read = history
+      } catch {
+        // Redis went away again: try until it answers, as the held frames wait for it
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 2000)))
+      }
+    }
+    const held = this.catchingUp.get(topic) ?? []
+    this.catchingUp.delete(topic)
+    if (read === undefined) return
+    const [epoch, offset, entries] = read
+    let last: Position
+    if (epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)) {
+      for (const entry of entries) this.registry.publish(topic, Publication.fromText(entry.frame))
+      last = { offset: entries.at(-1)?.offset ?? since.offset, epoch }
+    } else {
+      last = { offset, epoch }
+      this.registry.notify(topic, Publication.fromText(resumedFrame(topic, last)))
+    }
+    for (const publication of held) {
+      const position = publishFramePosition(publication.payload)
+      if (position.epoch === last.epoch && position.offset <= last.offset) continue
+      this.registry.publish(topic, publication)
+      last = position
+    }
+    if (this.registry.subscriberCount(topic) > 0) this.delivered.set(topic, last)
   }
 
   private beat (): void {
