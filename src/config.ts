@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object({
   TOPIC_TTL_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   HISTORY_SIZE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000 }),
   HISTORY_TTL: Type.Integer({ minimum: 0, default: 600 }),
+  HISTORY_TOPIC_MAX_BYTES: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+  HISTORY_MAX_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),

@@ -69,6 +69,10 @@ export interface HistoryLimits {
   size: number
   /** How long a message is kept. */
   ttlMs: number
+  /** Bytes of frames kept per topic: past it the oldest go first. */
+  topicMaxBytes: number
+  /** Bytes of frames kept over all topics, by the embedded broker (Redis mode leaves it to maxmemory). */
+  maxBytes: number
 }
 
 export interface Broker {

@@ -22,6 +22,8 @@ export class MemoryBroker implements Broker {
   private readonly epochs = new Epochs()
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
+  /** Bytes every topic's history keeps, held under HISTORY_MAX_BYTES. */
+  private historyBytes = 0
   private closed = false
 
   constructor (private readonly options: MemoryBrokerOptions) {
@@ -58,7 +60,8 @@ export class MemoryBroker implements Broker {
     const offset = log.offset + 1
     const at = Date.now()
     const publication = Publication.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
-    log.append({ offset, publication, message, at })
+    this.historyBytes += log.append({ offset, publication, message, at })
+    if (this.historyBytes > this.options.history.maxBytes) this.trimHistory()
     const subscribers = this.registry.publish(topic, publication, at)
     return { topic, subscribers, offset, epoch: log.epoch }
   }
@@ -97,12 +100,23 @@ export class MemoryBroker implements Broker {
     return log
   }
 
+  /** Past the total bound, the topics created first lose their oldest messages first. */
+  private trimHistory (): void {
+    for (const log of this.logs.values()) {
+      while (log.bytes > 0 && this.historyBytes > this.options.history.maxBytes) this.historyBytes -= log.trimOldest()
+      if (this.historyBytes <= this.options.history.maxBytes) return
+    }
+  }
+
   /** Forgets idle topics nobody listens to; a topic seen again starts a new epoch. */
   private sweep (now = Date.now()): void {
     const { topicTtlMs, history } = this.options
     this.registry.sweep(topicTtlMs, now)
     for (const [topic, log] of this.logs) {
-      if (this.registry.subscriberCount(topic) === 0 && log.touchedAt < now - Math.max(topicTtlMs, history.ttlMs)) this.logs.delete(topic)
+      if (this.registry.subscriberCount(topic) === 0 && log.touchedAt < now - Math.max(topicTtlMs, history.ttlMs)) {
+        this.historyBytes -= log.bytes
+        this.logs.delete(topic)
+      }
     }
   }
 }

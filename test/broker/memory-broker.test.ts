@@ -17,7 +17,7 @@ function recorder (): Subscriber & { received: unknown[] } {
 }
 
 t.test('delivers to subscribers of the topic, once each, and counts', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const a = recorder()
   const b = recorder()
@@ -37,7 +37,7 @@ t.test('delivers to subscribers of the topic, once each, and counts', async (t) 
 })
 
 t.test('a subscriber dropped as a slow consumer is counted, not delivered to', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const reader = recorder()
   // what a connection does once its queue is full: it leaves and refuses the frame
@@ -54,7 +54,7 @@ t.test('a subscriber dropped as a slow consumer is counted, not delivered to', a
 })
 
 t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 50, history: { size: 100, ttlMs: 50 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 50, history: { size: 100, ttlMs: 50, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('kept', listener)
@@ -70,7 +70,7 @@ t.test('forgets a topic nobody listens to once its last message is older than th
 })
 
 t.test('a topic only subscribed and left is forgotten at once', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('booked', listener)
@@ -80,7 +80,7 @@ t.test('a topic only subscribed and left is forgotten at once', async (t) => {
 })
 
 t.test('is ready until closed', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.equal(broker.ready, true)
   await broker.close()
   t.equal(broker.ready, false)
