@@ -1,6 +1,11 @@
-/** GET /topics/:topic/history: the messages a topic keeps, for a client that reloads its state. */
+/** GET /topics/:topic/history: the messages a topic keeps, for a client that reloads its state, in bounded pages and a few at a time. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpError, TopicParams, unknownTopic } from './schemas.js'
+
+/** Bytes of messages one reply carries at most (past its first message): the rest is the next page. */
+const PAGE_BYTES = 1024 * 1024
+/** History requests served at once: each holds up to a page; past it they are refused to retry. */
+const CONCURRENT_READS = 4
 
 const HistoryQuery = Type.Object({
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'the last offset the client has; messages after it are returned' })),
@@ -15,10 +20,12 @@ const History = Type.Object({
     offset: Type.Integer(),
     message: Type.Unknown(),
     publishedAt: Type.String({ format: 'date-time' })
-  }))
+  })),
+  next: Type.Optional(Type.Integer({ description: 'more is kept after this page: ask again with since=next' }))
 })
 
 const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
+  let reading = 0
   fastify.get('/topics/:topic/history', {
     config: { access: { action: 'subscribe', on: 'topic' } },
     schema: {
@@ -28,9 +35,19 @@ const historyRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { topic } = request.params
-    const history = await fastify.proxyer.history(topic, request.query.since, request.query.limit)
-    if (history !== undefined) return history
-    return reply.code(404).send(unknownTopic(`Topic "${topic}" has no history`))
+    if (reading >= CONCURRENT_READS) {
+      return reply.code(503).header('retry-after', '1').send({
+        statusCode: 503, code: 'PROXYER_BUSY', error: 'Service Unavailable', message: `At most ${CONCURRENT_READS} history requests are served at once; retry shortly`
+      })
+    }
+    // the slot is held until the page has left, as its bytes are held until then
+    reading++
+    reply.raw.once('close', () => { reading-- })
+    const { since, limit } = request.query
+    const history = await fastify.proxyer.history(topic, since, limit, PAGE_BYTES)
+    if (history === undefined) return reply.code(404).send(unknownTopic(`Topic "${topic}" has no history`))
+    const last = history.messages.at(-1)?.offset
+    return last !== undefined && last < history.offset ? { ...history, next: last } : history
   })
 }
 

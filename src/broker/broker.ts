@@ -93,8 +93,11 @@ export interface Broker {
   topics (scope?: Scope): Promise<TopicStats[]>
   /** Undefined for a topic with neither subscribers nor messages. */
   topic (topic: string, scope?: Scope): Promise<TopicStats | undefined>
-  /** The kept messages after `since` (all without it), at most `limit`; undefined for an unknown topic. */
-  history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined>
+  /**
+   * The kept messages after `since` (all without it), at most `limit`, and no more frames' bytes than
+   * `maxBytes` past the first (a page: the caller asks again after the last); undefined for an unknown topic.
+   */
+  history (topic: string, since: number | undefined, limit: number, maxBytes: number): Promise<TopicHistory | undefined>
   /** The live instances sharing the topics: just this one for the embedded broker. */
   instances (): Promise<InstanceInfo[]>
   close (): Promise<void>

@@ -66,10 +66,12 @@ export class MemoryBroker implements Broker {
     return { topic, subscribers, offset, epoch: log.epoch }
   }
 
-  async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {
+  async history (topic: string, since: number | undefined, limit: number, maxBytes: number): Promise<TopicHistory | undefined> {
     const log = this.logs.get(topic)
     if (log === undefined) return undefined
-    const messages = log.after(since ?? 0, limit).map(toHistoryEntry)
+    let bytes = 0
+    const page = log.after(since ?? 0, limit).filter((entry, i) => (bytes += entry.publication.payload.length) <= maxBytes || i === 0)
+    const messages = page.map(toHistoryEntry)
     return { topic, epoch: log.epoch, offset: log.offset, messages }
   }
 

@@ -198,9 +198,9 @@ export class RedisBroker implements Broker {
     setImmediate(() => stream.uncork())
   }
 
-  async history (topic: string, since: number | undefined, limit: number): Promise<TopicHistory | undefined> {
+  async history (topic: string, since: number | undefined, limit: number, maxBytes: number): Promise<TopicHistory | undefined> {
     try {
-      const [epoch, offset, entries] = await this.readHistory(topic, since ?? 0, limit, false)
+      const [epoch, offset, entries] = await this.readHistory(topic, since ?? 0, limit, false, maxBytes)
       const messages = entries.map((entry) => ({
         offset: entry.offset,
         message: (JSON.parse(entry.frame) as { message: unknown }).message,
@@ -214,11 +214,12 @@ export class RedisBroker implements Broker {
   }
 
   /** The topic's position and its unexpired kept messages after `since` (history.lua). */
-  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
+  /** `maxBytes` bounds the frames' bytes past the first; 0 does not. */
+  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, maxBytes = 0): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
     const { prefix, topicTtlMs, history } = this.options
     let raw
     try {
-      raw = await this.commands.proxyerHistory(prefix, topic, this.epochs.next(), since, limit, topicTtlMs, subscribing ? 1 : 0)
+      raw = await this.commands.proxyerHistory(prefix, topic, this.epochs.next(), since, limit, topicTtlMs, subscribing ? 1 : 0, maxBytes)
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }

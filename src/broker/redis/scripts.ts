@@ -38,7 +38,7 @@ declare module 'ioredis' {
       freshEpoch: string, historySize: number, historyTtlMs: number): Promise<[number, number, string]>
     /** history.lua */
     proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
-      subscribing: 0 | 1): Promise<[string, string, RawEntry[]] | null>
+      subscribing: 0 | 1, maxBytes: number): Promise<[string, string, RawEntry[]] | null>
     /** figures.lua */
     proxyerFigures (prefix: string, liveSince: number, topicsSince: number, only: string): Promise<[RawInstance[], RawStats[]]>
     /** bridge-lease.lua */
