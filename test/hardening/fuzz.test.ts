@@ -66,15 +66,13 @@ t.test('20,000 random frames from four connections: the server stays up and a su
   const publisher = await TestClient.connect(t, wsUrl)
   const baseline = process.memoryUsage().rss
 
-  let stop = false
+  const flood = { done: false }
   let published = 0
   const stream = (async () => {
-    while (!stop) {
-      await publisher.request({ action: 'publish', topic: 'steady', message: ++published })
-    }
+    while (!flood.done) await publisher.request({ action: 'publish', topic: 'steady', message: ++published })
   })()
   await Promise.all([1, 2, 3, 4].map(async (seed) => fuzz(wsUrl, seed)))
-  stop = true
+  flood.done = true
   await stream
 
   await subscriber.waitFor((f) => f.message === published, 10_000)
