@@ -112,8 +112,20 @@ export const ErrorFrame = Type.Object({
   error: Type.String(),
   id: Type.Optional(RequestId)
 })
+/**
+ * After the server's own link to the other instances came back: the messages published meanwhile
+ * could not all be replayed (a new epoch, or trimmed from history); the topic carries on from here.
+ */
+export const ResumedFrame = Type.Object({
+  action: Type.Literal('resumed'),
+  topic: Topic,
+  recovered: Type.Literal(false),
+  offset: Type.Integer({ minimum: 0 }),
+  epoch: Type.String()
+})
 export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
-  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame>
+  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame> |
+  Static<typeof ResumedFrame>
 
 /** Each frame the server sends, by action: what the AsyncAPI document lists. */
 export const Frames = {
@@ -123,5 +135,6 @@ export const Frames = {
   published: PublishedFrame,
   pong: PongFrame,
   authenticated: AuthenticatedFrame,
-  error: ErrorFrame
+  error: ErrorFrame,
+  resumed: ResumedFrame
 } as const
