@@ -616,6 +616,10 @@ export class ProxyerClient {
       if (subscription !== undefined) this.take(topic, subscription, { topic, message, offset, epoch })
       return
     }
+    if (frame.action === 'resumed') {
+      this.resumed(frame.topic as string, frame.epoch as string)
+      return
+    }
     if (frame.action === 'job') return this.handle(frame as unknown as DeliveredJob)
     if (frame.action === 'position' || frame.action === 'done' || frame.action === 'failed') this.jobFrame(frame)
     const request = typeof frame.id === 'number' ? this.requests.get(frame.id) : undefined
@@ -681,6 +685,21 @@ export class ProxyerClient {
         subscription.held.push(delivery)
         this.sendSubscribe(topic, subscription)
     }
+  }
+
+  /**
+   * The server could not replay all it missed after its own link to Redis came back. A new epoch is
+   * taken from its start, as a delivery of it would be; then the client asks again from its position,
+   * and the reply replays what it can and ends in a reset where it cannot.
+   */
+  private resumed (topic: string, epoch: string): void {
+    const subscription = this.subscriptions.get(topic)
+    if (subscription === undefined || subscription.request !== undefined || subscription.retry !== undefined) return
+    if (subscription.position.known?.epoch !== epoch) {
+      subscription.position.moveTo(0, epoch)
+      subscription.resetReason = 'epoch_changed'
+    }
+    this.sendSubscribe(topic, subscription)
   }
 
   private subscribed (topic: string, id: number, reply: SubscribeResult): void {

@@ -1,6 +1,6 @@
-/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, 429 past MAX_TOPICS, and never internal error text in a 500. */
+/** Turns errors into replies: 503 with Retry-After while the broker's backend is down, 504 when a publish's outcome is unknown, 429 past MAX_TOPICS, and never internal error text in a 500. */
 import fp from 'fastify-plugin'
-import { BrokerUnavailableError, TooManyTopicsError } from '../src/broker/broker.js'
+import { BrokerOutcomeUnknownError, BrokerUnavailableError, TooManyTopicsError } from '../src/broker/broker.js'
 
 export default fp(async (fastify) => {
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -15,6 +15,15 @@ export default fp(async (fastify) => {
     }
     if (error instanceof TooManyTopicsError) {
       return reply.code(429).send({ statusCode: 429, code: 'PROXYER_TOO_MANY_TOPICS', error: 'Too Many Requests', message: error.message })
+    }
+    if (error instanceof BrokerOutcomeUnknownError) {
+      request.log.warn({ err: error }, 'publish outcome unknown')
+      return reply.code(504).send({
+        statusCode: 504,
+        code: 'PROXYER_OUTCOME_UNKNOWN',
+        error: 'Gateway Timeout',
+        message: `${error.message}; a retry may publish it twice unless it carries an idempotency key`
+      })
     }
     // client errors say what was wrong with the request; anything else is ours, and its text stays in the log
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error)

@@ -18,7 +18,8 @@ export default fp(async (fastify) => {
   const describe = (): { connections: number } => ({ connections: fastify.connections.open.size })
   const topicTtlMs = config.TOPIC_TTL_SECONDS * 1000
   // HISTORY_SIZE=0 or HISTORY_TTL=0 turns history off; offsets and epochs remain
-  const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0 } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000 }
+  const bytes = { topicMaxBytes: config.HISTORY_TOPIC_MAX_BYTES, maxBytes: config.HISTORY_MAX_BYTES }
+  const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0, ...bytes } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000, ...bytes }
   const idempotency = { ttlMs: config.IDEMPOTENCY_TTL * 1000, maxKeys: config.IDEMPOTENCY_MAX_KEYS }
 
   // the redis plugin decorates `redis` only when REDIS_URL is set
@@ -34,6 +35,8 @@ export default fp(async (fastify) => {
       history,
       idempotency,
       maxTopics: config.MAX_TOPICS,
+      // a frozen Redis shows in /ready within this, or sooner when commands time out sooner
+      probeTimeoutMs: Math.min(2000, config.REDIS_COMMAND_TIMEOUT_MS),
       describe,
       log: fastify.log
     })

@@ -6,14 +6,17 @@ import { closeRedis } from '../src/broker/redis/close-redis.js'
 import { redactedUrl, waitForRedis } from '../src/broker/redis/wait-for-redis.js'
 
 export default fp(async (fastify) => {
-  const { REDIS_URL, REDIS_CONNECT_TIMEOUT_MS } = fastify.config
+  const { REDIS_URL, REDIS_CONNECT_TIMEOUT_MS, REDIS_COMMAND_TIMEOUT_MS } = fastify.config
   if (REDIS_URL === undefined) return
   const client = new Redis(REDIS_URL, {
     connectionName: 'proxyer',
     // fail fast while Redis is down: publishers get a 503 to retry, not a request that hangs
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 5000,
+    // a command Redis took but did not answer fails after this: for a publish, its outcome is unknown
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    // a command sent before a connection was lost is never sent again: Redis may have run it already
+    autoResendUnfulfilledCommands: false,
     // the broker resubscribes itself, from its own list, after every reconnect
     autoResubscribe: false,
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000)

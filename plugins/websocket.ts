@@ -7,12 +7,15 @@ import type { ClientConnection } from '../src/transport/client-connection.js'
 import { CloseCode } from '../src/contract/codes.js'
 import { WriteBatcher } from '../src/transport/write-batcher.js'
 import { type Clock, systemClock } from '../src/transport/clock.js'
+import { ConnectionFaults } from '../src/transport/connection-faults.js'
 
 export interface ConnectionSet {
   readonly open: Set<ClientConnection>
   readonly batcher: WriteBatcher
   /** The time connections go by (token expiry, rate limits): the system's, or a test's. */
   readonly clock: Clock
+  /** Connections closed because serving them raised an error. */
+  readonly faults: ConnectionFaults
 }
 
 declare module 'fastify' {
@@ -22,7 +25,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ clock?: Clock }>(async (fastify, options) => {
-  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(), clock: options.clock ?? systemClock }
+  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(), clock: options.clock ?? systemClock, faults: new ConnectionFaults() }
   fastify.decorate('connections', connections)
 
   const heartbeat = setInterval(() => {

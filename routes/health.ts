@@ -2,9 +2,16 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
 const Status = Type.Object({ status: Type.String() })
+const Health = Type.Object({
+  status: Type.String(),
+  connectionFaults: Type.Integer({ description: 'connections closed because serving them raised an error' })
+})
 
 const healthRoute: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get('/health', { schema: { summary: 'The process answers', tags: ['monitoring'], response: { 200: Status } } }, async () => ({ status: 'ok' }))
+  fastify.get('/health', { schema: { summary: 'The process answers', tags: ['monitoring'], response: { 200: Health } } }, async () => ({
+    status: 'ok',
+    connectionFaults: fastify.connections.faults.count
+  }))
 
   fastify.get('/ready', {
     schema: {

@@ -22,7 +22,7 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
     if (!authentication.ok) return refuseUnauthenticated(socket, authentication.error)
     // the identity's rate limit (none for API keys) and permissions are judged on every request
     const identity = { identity: authentication.identity, authenticator: access, clock: connections.clock }
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity, fastify.queues)
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity, connections.faults, fastify.queues)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })

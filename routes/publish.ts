@@ -38,7 +38,8 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
         413: { ...HttpError, description: 'A body over MAX_MESSAGE_BYTES' },
         415: { ...HttpError, description: 'A content type other than JSON or text' },
         429: { ...HttpError, description: 'A new topic past MAX_TOPICS (PROXYER_TOO_MANY_TOPICS)' },
-        503: { ...HttpError, description: 'Redis is down (PROXYER_UNAVAILABLE, Retry-After: 1): the message reached nobody' }
+        503: { ...HttpError, description: 'Redis is down (PROXYER_UNAVAILABLE, Retry-After: 1): the message reached nobody' },
+        504: { ...HttpError, description: 'Redis took the publish and did not answer (PROXYER_OUTCOME_UNKNOWN): it may have been published; retry with the same Idempotency-Key' }
       }
     },
     // Fastify's 415 names no type; the publisher needs to know which ones work (other errors go on to the app's handler)

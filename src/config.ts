@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
   HISTORY_TTL: Type.Integer({ minimum: 0, default: 600 }),
   IDEMPOTENCY_TTL: Type.Integer({ minimum: 1, default: 300 }),
   IDEMPOTENCY_MAX_KEYS: Type.Integer({ minimum: 1, default: 100_000 }),
+  HISTORY_TOPIC_MAX_BYTES: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+  HISTORY_MAX_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
@@ -38,6 +40,7 @@ export const ConfigSchema = Type.Object({
   /** channel=topic,pattern*=topic: parsed into rules by loadConfig() */
   REDIS_BRIDGE: Type.String({ default: '' }),
   REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   INSTANCE_TTL_MS: Type.Integer({ minimum: 300, default: 5000 }),
   API_KEYS: Type.String({ default: '' }),

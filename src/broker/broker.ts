@@ -90,6 +90,10 @@ export interface HistoryLimits {
   size: number
   /** How long a message is kept. */
   ttlMs: number
+  /** Bytes of frames kept per topic: past it the oldest go first. */
+  topicMaxBytes: number
+  /** Bytes of frames kept over all topics, by the embedded broker (Redis mode leaves it to maxmemory). */
+  maxBytes: number
 }
 
 export interface Broker {
@@ -125,12 +129,24 @@ export interface Broker {
   topic (topic: string, scope?: Scope): Promise<TopicStats | undefined>
   /**
    * The kept messages after `since` (all without it), at most `limit`, in offset order: the oldest
-   * of them, or the newest with `newest`; undefined for an unknown topic.
+   * of them, or the newest with `newest`; and no more frames' bytes than `maxBytes` past the first
+   * kept (a page: the caller asks again after the last); undefined for an unknown topic.
    */
-  history (topic: string, since: number | undefined, limit: number, newest?: boolean): Promise<TopicHistory | undefined>
+  history (topic: string, since: number | undefined, limit: number, maxBytes: number, newest?: boolean): Promise<TopicHistory | undefined>
   /** The live instances sharing the topics: just this one for the embedded broker. */
   instances (): Promise<InstanceInfo[]>
   close (): Promise<void>
+}
+
+/**
+ * Thrown by publish when the message was handed to the backend and no answer came (a command
+ * timeout, a connection lost after sending): it may or may not have been published.
+ */
+export class BrokerOutcomeUnknownError extends Error {
+  constructor (reason: string) {
+    super(`The message was sent to the broker, which did not answer (${reason}): it may or may not have been published`)
+    this.name = 'BrokerOutcomeUnknownError'
+  }
 }
 
 /** Thrown by publish and subscribe while the broker's backend cannot be reached. */

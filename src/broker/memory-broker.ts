@@ -31,6 +31,8 @@ export class MemoryBroker implements Broker {
   private readonly keys: IdempotencyKeys
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
+  /** Bytes every topic's history keeps, held under HISTORY_MAX_BYTES. */
+  private historyBytes = 0
   private closed = false
 
   constructor (private readonly options: MemoryBrokerOptions) {
@@ -53,7 +55,7 @@ export class MemoryBroker implements Broker {
     this.registry.add(topic, subscriber)
     if (since === undefined) return position
     const recovered = since.epoch === log.epoch && log.holdsAfter(since.offset)
-    if (recovered) for (const entry of log.after(since.offset)) subscriber.deliver(entry.publication)
+    if (recovered) this.registry.replay(topic, log.after(since.offset).map((entry) => entry.publication), subscriber)
     return { ...position, recovered }
   }
 
@@ -81,18 +83,22 @@ export class MemoryBroker implements Broker {
     const offset = log.offset + 1
     const at = Date.now()
     const publication = Publication.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
-    log.append({ offset, publication, message, at })
+    this.historyBytes += log.append({ offset, publication, message, at })
+    if (this.historyBytes > this.options.history.maxBytes) this.trimHistory()
     const subscribers = this.registry.publish(topic, publication, at)
     const result = { topic, subscribers, offset, epoch: log.epoch }
     if (key !== undefined) this.keys.remember(topic, key, result, at)
     return result
   }
 
-  async history (topic: string, since: number | undefined, limit: number, newest = false): Promise<TopicHistory | undefined> {
+  async history (topic: string, since: number | undefined, limit: number, maxBytes: number, newest = false): Promise<TopicHistory | undefined> {
     const log = this.logs.get(topic)
     if (log === undefined) return undefined
-    const kept = newest ? log.after(since ?? 0).slice(-limit) : log.after(since ?? 0, limit)
-    const messages = kept.map(toHistoryEntry)
+    const kept = newest ? log.after(since ?? 0).slice(-limit).reverse() : log.after(since ?? 0, limit)
+    // bytes are counted from the end the page keeps: the newest with `newest`, the oldest otherwise
+    let bytes = 0
+    const page = kept.filter((entry, i) => (bytes += entry.publication.payload.length) <= maxBytes || i === 0)
+    const messages = (newest ? page.reverse() : page).map(toHistoryEntry)
     return { topic, epoch: log.epoch, offset: log.offset, messages }
   }
 
@@ -127,12 +133,23 @@ export class MemoryBroker implements Broker {
     return log
   }
 
+  /** Past the total bound, the topics created first lose their oldest messages first. */
+  private trimHistory (): void {
+    for (const log of this.logs.values()) {
+      while (log.bytes > 0 && this.historyBytes > this.options.history.maxBytes) this.historyBytes -= log.trimOldest()
+      if (this.historyBytes <= this.options.history.maxBytes) return
+    }
+  }
+
   /** Forgets idle topics nobody listens to; a topic seen again starts a new epoch. */
   private sweep (now = Date.now()): void {
     const { topicTtlMs, history } = this.options
     this.registry.sweep(topicTtlMs, now)
     for (const [topic, log] of this.logs) {
-      if (this.registry.subscriberCount(topic) === 0 && log.touchedAt < now - Math.max(topicTtlMs, history.ttlMs)) this.logs.delete(topic)
+      if (this.registry.subscriberCount(topic) === 0 && log.touchedAt < now - Math.max(topicTtlMs, history.ttlMs)) {
+        this.historyBytes -= log.bytes
+        this.logs.delete(topic)
+      }
     }
   }
 }

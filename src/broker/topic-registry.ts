@@ -31,8 +31,8 @@ export class TopicRegistry {
   remove (topic: string, subscriber: Subscriber): void {
     const entry = this.entries.get(topic)
     if (entry === undefined || !entry.subscribers.delete(subscriber)) return
-    // a topic nobody ever published to (a pattern is never published to) has nothing worth keeping
-    if (entry.subscribers.size === 0 && entry.published === 0) this.forget(topic)
+    // a topic nobody ever published to (a pattern is never published to) nor was cut on has nothing worth keeping
+    if (entry.subscribers.size === 0 && entry.published === 0 && entry.slowConsumers === 0) this.forget(topic)
   }
 
   /** Puts `next` in the place of `previous` as one step, for a subscriber that goes live. */
@@ -76,6 +76,28 @@ export class TopicRegistry {
     if (matching.length === 0) return
     const reached = new Set<Subscriber>(skipExact ? this.entries.get(topic)?.subscribers : undefined)
     for (const pattern of matching) deliverAll(pattern, publication, reached)
+  }
+
+  /**
+   * Hands replayed publications to one subscriber, in order, without counting them as published;
+   * a subscriber cut as a slow consumer on the way is counted and gets no more. Returns false then.
+   */
+  replay (topic: string, publications: Iterable<Publication>, subscriber: Subscriber): boolean {
+    for (const publication of publications) {
+      if (subscriber.deliver(publication)) continue
+      this.entry(topic).slowConsumers++
+      return false
+    }
+    return true
+  }
+
+  /** Hands a notice (not a message: not counted) to every local subscriber of the topic. */
+  notify (topic: string, publication: Publication): void {
+    const entry = this.entries.get(topic)
+    if (entry === undefined) return
+    for (const subscriber of entry.subscribers) {
+      if (!subscriber.deliver(publication)) entry.slowConsumers++
+    }
   }
 
   stats (topic: string): TopicStats | undefined {

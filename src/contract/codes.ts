@@ -47,6 +47,8 @@ export const ErrorCode = {
   tooManySubscriptions: 'too_many_subscriptions',
   rateLimited: 'rate_limited',
   unavailable: 'unavailable',
+  /** a publish was sent to the backend and no answer came: it may or may not have been published */
+  outcomeUnknown: 'outcome_unknown',
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
   tokenExpired: 'token_expired',
@@ -62,6 +64,8 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 /** WebSocket close codes proxyer uses (RFC 6455 section 7.4). */
 export const CloseCode = {
   goingAway: 1001,
+  /** serving the connection raised an error: it alone is closed */
+  internalError: 1011,
   /** private-use range: missing or bad credentials where they are required, or a token expired past its grace */
   unauthorized: 4001,
   /** private-use range: a client that does not read its frames */

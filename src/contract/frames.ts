@@ -1,6 +1,6 @@
 /** The text of the frames the server sends, as the schemas in schemas.ts describe them. */
 import type { ErrorCode } from './codes.js'
-import type { QueueFrame, RequestIdValue } from './schemas.js'
+import type { Position, QueueFrame, RequestIdValue } from './schemas.js'
 
 export function errorFrame (code: ErrorCode, error: string, id?: RequestIdValue): string {
   return JSON.stringify(id === undefined ? { action: 'error', code, error } : { action: 'error', code, error, id })
@@ -26,4 +26,25 @@ export function publishFrameHead (topic: string, message: unknown): string {
 
 export function publishFrameTail (offset: number, epoch: string): string {
   return `,"offset":${offset},"epoch":${JSON.stringify(epoch)}}`
+}
+
+/** publishFrameTail() cut around its offset and its epoch, so the position is read back from a frame's end. */
+const [BEFORE_OFFSET, BEFORE_EPOCH, END] = ((): string[] => {
+  const [beforeOffset, rest] = publishFrameTail(1234567890, 'EPOCH').split('1234567890')
+  return [beforeOffset, ...rest.split('EPOCH')]
+})()
+
+/** The position a publish frame carries, read from its tail alone: no parse of the message before it. */
+export function publishFramePosition (frame: Buffer): Position {
+  const at = frame.lastIndexOf(BEFORE_OFFSET)
+  const epochAt = frame.indexOf(BEFORE_EPOCH, at)
+  return {
+    offset: Number(frame.toString('latin1', at + BEFORE_OFFSET.length, epochAt)),
+    epoch: frame.toString('utf8', epochAt + BEFORE_EPOCH.length, frame.length - END.length)
+  }
+}
+
+/** Tells a topic's subscribers that messages published while this instance was cut from the others may be missing. */
+export function resumedFrame (topic: string, position: Position): string {
+  return JSON.stringify({ action: 'resumed', topic, recovered: false, offset: position.offset, epoch: position.epoch })
 }

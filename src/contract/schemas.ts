@@ -197,8 +197,20 @@ export const CancelledFrame = Type.Object({ action: Type.Literal('cancelled'), i
 
 export type QueueFrame = Static<typeof EnqueuedFrame> | Static<typeof PositionFrame> | Static<typeof DoneFrame> | Static<typeof FailedFrame> |
   Static<typeof JobFrame> | Static<typeof ConsumingFrame> | Static<typeof AckedFrame> | Static<typeof NackedFrame> | Static<typeof CancelledFrame>
+/**
+ * After the server's own link to the other instances came back: the messages published meanwhile
+ * could not all be replayed (a new epoch, or trimmed from history); the topic carries on from here.
+ */
+export const ResumedFrame = Type.Object({
+  action: Type.Literal('resumed'),
+  topic: Topic,
+  recovered: Type.Literal(false),
+  offset: Type.Integer({ minimum: 0 }),
+  epoch: Type.String()
+})
 export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
-  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame> | QueueFrame
+  Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame> |
+  Static<typeof ResumedFrame> | QueueFrame
 
 /** Each frame the server sends, by action: what the AsyncAPI document lists. */
 export const Frames = {
@@ -217,5 +229,6 @@ export const Frames = {
   consuming: ConsumingFrame,
   acked: AckedFrame,
   nacked: NackedFrame,
-  cancelled: CancelledFrame
+  cancelled: CancelledFrame,
+  resumed: ResumedFrame
 } as const

@@ -15,6 +15,7 @@ import type { WorkQueue } from '../queue/work-queue.js'
 import { Session } from './session.js'
 import { encodeTextFrame, websocketFrameOf } from './websocket-frame.js'
 import type { Batched, WriteBatcher } from './write-batcher.js'
+import type { ConnectionFaults } from './connection-faults.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
@@ -36,7 +37,15 @@ export interface ConnectionIdentity {
 export interface ConnectionLogger {
   debug (obj: object, msg: string): void
   warn (obj: object, msg: string): void
+  error (obj: object, msg: string): void
 }
+
+/**
+ * Bytes of one turn's frames gathered before they are handed to the socket: past it they go out at
+ * once, so a turn (a replay of a whole history, say) never builds one unbounded buffer, and what the
+ * client has not read shows in the socket's queue, where the slow-consumer bound sees it.
+ */
+export const PENDING_FLUSH_BYTES = 256 * 1024
 
 export class ClientConnection implements Subscriber, Batched {
   /** Cleared by each heartbeat, set again by the client's pong. */
@@ -47,6 +56,7 @@ export class ClientConnection implements Subscriber, Batched {
   private readonly queue: RequestQueue
   /** This turn's frames, deliveries and replies in order, written out together by flush(). */
   private readonly pending: Buffer[] = []
+  private pendingBytes = 0
 
   constructor (
     private readonly socket: WebSocket,
@@ -56,6 +66,7 @@ export class ClientConnection implements Subscriber, Batched {
     private readonly limits: ConnectionLimits,
     private readonly log: ConnectionLogger,
     { identity, authenticator, clock }: ConnectionIdentity,
+    private readonly faults: ConnectionFaults,
     queues: WorkQueue
   ) {
     this.access = new ConnectionAccess(identity, authenticator, clock, limits.tokenGraceMs, {
@@ -67,8 +78,15 @@ export class ClientConnection implements Subscriber, Batched {
     const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send)
     this.session = new Session(broker, this, limits.maxSubscriptions, send, () => this.closed, log,
       this.access, (code, reason) => this.close(code, reason), queueRequests)
-    this.queue = new RequestQueue(this.session)
-    socket.on('message', (data, isBinary) => this.receive(data, isBinary))
+    this.queue = new RequestQueue(this.session, (err) => this.fail(err))
+    socket.on('message', (data, isBinary) => {
+      try {
+        this.receive(data, isBinary)
+      } catch (err) {
+        /* c8 ignore next 2: a guard against bugs; no known frame makes receive() throw */
+        this.fail(err)
+      }
+    })
     socket.on('pong', () => { this.alive = true })
     socket.on('close', () => this.dispose())
     socket.on('error', (err) => this.log.debug({ err }, 'websocket error'))
@@ -77,21 +95,20 @@ export class ClientConnection implements Subscriber, Batched {
   /** Queues the shared, ready-framed bytes for this turn's write: no per-subscriber copy or framing. */
   deliver (publication: Publication): boolean {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return true
-    // this turn's frames wait in `pending`, so the socket's queue holds only what earlier turns left
-    // unsent: a client that does not read (a burst from Redis may bring many frames in one turn)
-    if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
-      this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
-      this.close(CloseCode.slowConsumer, 'slow consumer')
-      return false
-    }
-    this.write(websocketFrameOf(publication))
-    return true
+    return this.write(websocketFrameOf(publication))
   }
 
   /** Writes this turn's frames; a socket closed meanwhile drops them. */
   flush (): void {
-    if (this.pending.length > 0 && this.socket.readyState === this.socket.OPEN) this.batcher.writer.write(this.rawSocket, this.pending)
-    this.pending.length = 0
+    const frames = this.pending.splice(0)
+    this.pendingBytes = 0
+    if (frames.length === 0 || this.socket.readyState !== this.socket.OPEN) return
+    try {
+      this.batcher.writer.write(this.rawSocket, frames)
+    } catch (err) {
+      /* c8 ignore next 2: a guard against bugs; writes are bounded, so none is known to throw */
+      this.fail(err)
+    }
   }
 
   /** Pings the client; a client that did not answer the previous ping is dropped. */
@@ -140,9 +157,34 @@ export class ClientConnection implements Subscriber, Batched {
     this.write(encodeTextFrame(frame))
   }
 
-  private write (wire: Buffer): void {
+  /**
+   * Every frame, delivery, replay or reply, counts against the queued-bytes bound: `pending` holds at
+   * most PENDING_FLUSH_BYTES of this turn, and the socket's queue what the client left unread, so a
+   * client that does not read is cut (4008) however it makes the server write. Returns false on a cut.
+   */
+  private write (wire: Buffer): boolean {
+    // measured before this turn's frames reach the socket: a burst in one turn does not cut a client that reads
+    if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
+      this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
+      this.close(CloseCode.slowConsumer, 'slow consumer')
+      return false
+    }
     if (this.pending.length === 0) this.batcher.hold(this)
     this.pending.push(wire)
+    this.pendingBytes += wire.length
+    if (this.pendingBytes >= PENDING_FLUSH_BYTES) this.flush()
+    return true
+  }
+
+  /** An error while serving this connection closes it alone, is logged and counted: it never reaches the process. */
+  private fail (err: unknown): void {
+    this.faults.count++
+    this.log.error({ err }, 'closing a connection after an internal error')
+    if (this.closed) return
+    this.pending.length = 0
+    this.pendingBytes = 0
+    this.socket.close(CloseCode.internalError, 'internal error')
+    this.dispose()
   }
 
   /** Answers a request refused before it ran, in its turn among the requests still running. */

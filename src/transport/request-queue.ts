@@ -15,7 +15,8 @@ export class RequestQueue {
   /** Subscribes and the like still queued: a publish behind one must wait for it to run. */
   private waitingNonPublishes = 0
 
-  constructor (private readonly runner: RequestRunner) {}
+  /** `onFault` hears an error a request's work raised: the queue goes on with the next one. */
+  constructor (private readonly runner: RequestRunner, private readonly onFault: (err: unknown) => void) {}
 
   submit (request: ClientRequest): void {
     if (request.action === 'publish' && this.waitingNonPublishes === 0) {
@@ -36,6 +37,6 @@ export class RequestQueue {
 
   /** Runs `work` after every request already queued. */
   enqueue (work: () => void | Promise<void>): void {
-    this.tail = this.tail.then(work)
+    this.tail = this.tail.then(work).catch(this.onFault)
   }
 }

@@ -1,7 +1,7 @@
 /** One connection's subscriptions, and its requests run on the broker with their replies and error frames. */
 import type { AccessAction } from '../access/grants.js'
 import { AuthenticationError } from '../access/identity.js'
-import { BrokerUnavailableError, TooManyTopicsError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
+import { BrokerOutcomeUnknownError, BrokerUnavailableError, TooManyTopicsError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
 import { CloseCode, ErrorCode, isTopicPattern } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
@@ -73,6 +73,8 @@ export class Session {
         this.sendError(ErrorCode.tooManyTopics, err.message, request.id)
       } else if (err instanceof BrokerUnavailableError) {
         this.sendError(ErrorCode.unavailable, `${err.message}; try again shortly`, request.id)
+      } else if (err instanceof BrokerOutcomeUnknownError) {
+        this.sendError(ErrorCode.outcomeUnknown, err.message, request.id)
       /* c8 ignore start: a guard against bugs, as brokers fail only with BrokerUnavailableError */
       } else {
         this.log.warn({ err, action: request.action }, 'request failed')

@@ -17,7 +17,7 @@ function recorder (): Subscriber & { received: unknown[] } {
 }
 
 t.test('delivers to subscribers of the topic, once each, and counts', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const a = recorder()
   const b = recorder()
@@ -37,7 +37,7 @@ t.test('delivers to subscribers of the topic, once each, and counts', async (t) 
 })
 
 t.test('a subscriber dropped as a slow consumer is counted, not delivered to', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const reader = recorder()
   // what a connection does once its queue is full: it leaves and refuses the frame
@@ -54,7 +54,7 @@ t.test('a subscriber dropped as a slow consumer is counted, not delivered to', a
 })
 
 t.test('forgets a topic nobody listens to once its last message is older than the TTL', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 50, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 50 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 50, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 50, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('kept', listener)
@@ -65,12 +65,12 @@ t.test('forgets a topic nobody listens to once its last message is older than th
   await eventually(async () => (await broker.topics()).every((s) => s.topic !== 'idle'), 'the idle topic is forgotten')
   t.same((await broker.topics()).map((s) => s.topic), ['kept'], 'a topic with a subscriber stays')
   t.equal(await broker.topic('idle'), undefined)
-  t.equal(await broker.history('idle', undefined, 10), undefined, 'its history and position went with it')
-  t.match(await broker.history('kept', undefined, 10), { offset: 1 }, 'a topic with a subscriber keeps its position')
+  t.equal(await broker.history('idle', undefined, 10, Infinity), undefined, 'its history and position went with it')
+  t.match(await broker.history('kept', undefined, 10, Infinity), { offset: 1 }, 'a topic with a subscriber keeps its position')
 })
 
 t.test('a topic only subscribed and left is forgotten at once', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.teardown(() => broker.close())
   const listener = recorder()
   await broker.subscribe('booked', listener)
@@ -80,7 +80,7 @@ t.test('a topic only subscribed and left is forgotten at once', async (t) => {
 })
 
 t.test('is ready until closed', async (t) => {
-  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
+  const broker = new MemoryBroker({ topicTtlMs: 60_000, idempotency: { ttlMs: 300_000, maxKeys: 1000 }, history: { size: 100, ttlMs: 60_000, topicMaxBytes: 1e9, maxBytes: 1e9 }, instanceId: 'test', describe: () => ({ connections: 0 }) })
   t.equal(broker.ready, true)
   await broker.close()
   t.equal(broker.ready, false)

@@ -1,7 +1,8 @@
-/** /docs/asyncapi.json: every action the server accepts and every frame it sends (seen in a real session) is in it. */
-import t from 'tap'
+/** /docs/asyncapi.json: every action the server accepts and every frame it sends (seen in real sessions) is in it. */
+import t, { type Test } from 'tap'
 import { Value } from '@sinclair/typebox/value'
 import { startApp, TestClient } from '../helper.js'
+import { RedisServer } from '../redis-server.js'
 import { ErrorCode } from '../../src/contract/codes.js'
 import { Frames, Requests } from '../../src/contract/schemas.js'
 
@@ -20,8 +21,9 @@ t.test('the AsyncAPI document covers the protocol the server speaks', async (t) 
   const errorCodes = messages.errorFrame.payload.properties.code.anyOf.map((c: { const: string }) => c.const)
   t.same(errorCodes.sort(), Object.values(ErrorCode).sort(), 'every error code')
 
-  // a session that makes the server send each kind of frame; each must fit its documented schema
+  // a session that makes the server send each kind of frame but `resumed` (a cluster-mode notice, seen below)
   const client = await TestClient.connect(t, wsUrl)
+  await client.request({ action: 'auth', token: 'anything' })
   await client.request({ action: 'subscribe', topic: 'booked' })
   const { epoch } = await client.request({ action: 'publish', topic: 'booked', message: '1673254205340:2199:32925:en00030' })
   await client.waitFor((f) => f.action === 'publish')
@@ -45,10 +47,29 @@ t.test('the AsyncAPI document covers the protocol the server speaks', async (t) 
   await client.waitFor((f) => f.action === 'failed' && f.job === second.job)
   await client.request({ action: 'cancel', queue: 'bookings' })
   const sent = new Set(client.frames.map((f) => f.action as string))
-  t.same([...sent].sort(), Object.keys(Frames).sort(), 'the session saw every kind of frame the document lists')
-  for (const frame of client.frames) {
+  t.same([...sent, 'resumed'].sort(), Object.keys(Frames).sort(), 'the session saw every kind of frame the document lists')
+  checkFrames(t, client.frames, messages)
+
+  // cluster mode: Redis loses its data and the instance's subscriber connection comes back, so the
+  // gap cannot be replayed and the raw subscriber is sent `resumed`
+  const redis = await RedisServer.start(t)
+  const clustered = await startApp(t, { REDIS_URL: redis.url })
+  const raw = await TestClient.connect(t, clustered.wsUrl)
+  await raw.request({ action: 'subscribe', topic: 'booked' })
+  await raw.request({ action: 'publish', topic: 'booked', message: 'before' })
+  await raw.waitFor((f) => f.action === 'publish' && f.message === 'before')
+  const admin = redis.client(t)
+  await admin.call('FLUSHALL')
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  const resumed = await raw.waitFor((f) => f.action === 'resumed', 10_000)
+  checkFrames(t, [resumed], messages)
+})
+
+/** Each frame fits the schema of its kind, and the document carries that schema. */
+function checkFrames (t: Test, frames: any[], messages: Record<string, { payload: unknown }>): void {
+  for (const frame of frames) {
     const schema = Frames[frame.action as keyof typeof Frames]
     t.ok(schema !== undefined && Value.Check(schema, frame), `${JSON.stringify(frame)} fits its schema`)
     t.same(messages[`${frame.action}Frame`]?.payload, JSON.parse(JSON.stringify(schema)), `the ${frame.action} frame is documented`)
   }
-})
+}

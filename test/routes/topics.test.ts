@@ -38,7 +38,7 @@ t.test('GET /health and /ready', async (t) => {
   const { app, url } = await startApp(t)
   const health = await fetch(`${url}/health`)
   t.equal(health.status, 200)
-  t.same(await health.json(), { status: 'ok' })
+  t.same(await health.json(), { status: 'ok', connectionFaults: 0 })
   const ready = await fetch(`${url}/ready`)
   t.equal(ready.status, 200)
   t.same(await ready.json(), { status: 'ready' })

@@ -2,7 +2,10 @@
 -- kept messages after ARGV[4] as { offset, frame, time }, at most ARGV[5]; the caller checks they
 -- start right after it. A subscriber (ARGV[7] = 1) gives a topic without epoch its first; a reader gets nil.
 -- With ARGV[8] = 1 the entries are the newest ARGV[5] after ARGV[4], still in offset order.
+-- ARGV[9], when not 0, bounds the frames' bytes past the first entry kept (the oldest, or the newest
+-- with ARGV[8] = 1): a page of a reader's request.
 local prefix, topic, fresh, since, limit, ttl, subscribing, newest = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local maxBytes, bytes = tonumber(ARGV[9]), 0
 local position
 if subscribing == '1' then
   position = epochOf(prefix, topic, fresh, ttl)
@@ -20,10 +23,17 @@ if tonumber(limit) > 0 then
   else
     kept = redis.call('XRANGE', stream, '(' .. since .. '-0', '+', 'COUNT', limit)
   end
-  for i = 1, #kept do
-    -- XREVRANGE answers newest first: put them back in offset order
-    local entry = kept[newest == '1' and #kept + 1 - i or i]
+  -- entries come from the end the page keeps; the byte bound cuts at the other end
+  for _, entry in ipairs(kept) do
+    bytes = bytes + #entry[2][2]
+    if maxBytes > 0 and bytes > maxBytes and #entries > 0 then break end
     table.insert(entries, { string.match(entry[1], '^(%d+)'), entry[2][2], entry[2][4] })
+  end
+  -- XREVRANGE answers newest first: put them back in offset order
+  if newest == '1' then
+    for i = 1, math.floor(#entries / 2) do
+      entries[i], entries[#entries + 1 - i] = entries[#entries + 1 - i], entries[i]
+    end
   end
 end
 return { position[1], position[2], entries }

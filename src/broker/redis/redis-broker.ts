@@ -2,14 +2,14 @@
 import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import {
-  BrokerUnavailableError, TooManyTopicsError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo, type PublishResult, type Scope,
-  type SubscribeResult, type Subscriber, type TopicHistory, type TopicPage, type TopicPageQuery, type TopicStats
+  BrokerOutcomeUnknownError, BrokerUnavailableError, TooManyTopicsError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo,
+  type PublishResult, type Scope, type SubscribeResult, type Subscriber, type TopicHistory, type TopicPage, type TopicPageQuery, type TopicStats
 } from '../broker.js'
 import { TopicRegistry } from '../topic-registry.js'
 import { PublicationBuffer } from '../publication-buffer.js'
 import { Publication } from '../publication.js'
 import { canCatchUp, Epochs } from '../position.js'
-import { publishFrameHead } from '../../contract/frames.js'
+import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
 import { defineScripts } from './scripts.js'
 import { RedisKeys } from './keys.js'
@@ -19,6 +19,7 @@ import type { BridgeRule } from './bridge.js'
 import { closeRedis } from './close-redis.js'
 import { topicPage } from '../topic-page.js'
 import { readTopicPage } from './topic-page.js'
+import { RedisProbe } from './redis-probe.js'
 
 export interface RedisBrokerOptions {
   /** For commands and publishes. */
@@ -35,6 +36,8 @@ export interface RedisBrokerOptions {
   /** Topics with recent messages, at most, in the whole cluster (MAX_TOPICS): a message to one more is refused. */
   maxTopics: number
   bridge: BridgeRule[]
+  /** Redis counts as not answering once a health PING waits this long: /ready turns 503 and publishes are refused. */
+  probeTimeoutMs: number
   /** What this instance reports of itself at each heartbeat. */
   describe: () => { connections: number }
   log: { info (obj: object, msg: string): void, warn (obj: object, msg: string): void }
@@ -51,6 +54,7 @@ export class RedisBroker implements Broker {
   private readonly figures: ClusterFigures
   private readonly bridge: BridgeRelay
   private readonly heartbeat: NodeJS.Timeout
+  private readonly probe: RedisProbe
   /** SUBSCRIBE commands on their way, so a recovery can wait until its topic's channel is live. */
   private readonly channelsPending = new Map<string, Promise<void>>()
   /**
@@ -59,6 +63,10 @@ export class RedisBroker implements Broker {
    */
   private readonly everyTopic: string
   private everyTopicPending: Promise<void> | undefined
+  /** The last position handed to this instance's subscribers, per topic: where a catch-up starts. */
+  private readonly delivered = new Map<string, Position>()
+  /** Live frames held per topic while it catches up after the subscriber connection came back. */
+  private readonly catchingUp = new Map<string, Publication[]>()
   private closed = false
 
   constructor (private readonly options: RedisBrokerOptions) {
@@ -67,6 +75,7 @@ export class RedisBroker implements Broker {
     this.subscriber = subscriber
     this.keys = new RedisKeys(options.prefix)
     this.everyTopic = `${this.keys.channelPrefix}*`
+    this.probe = new RedisProbe(commands, options.probeTimeoutMs)
     defineScripts(commands)
     this.figures = new ClusterFigures({ ...options, keys: this.keys, registry: this.registry })
     this.bridge = new BridgeRelay({
@@ -109,7 +118,7 @@ export class RedisBroker implements Broker {
   }
 
   get ready (): boolean {
-    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready'
+    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready' && this.probe.answering
   }
 
   async subscribe (topic: string, subscriber: Subscriber, since?: Position): Promise<SubscribeResult> {
@@ -117,6 +126,7 @@ export class RedisBroker implements Broker {
     await this.attach(topic, subscriber)
     if (!this.ready) return { offset: 0, epoch: '' }
     const [epoch, offset] = await this.readHistory(topic, 0, 0, true)
+    this.startsAt(topic, { offset, epoch })
     return { offset, epoch }
   }
 
@@ -141,11 +151,12 @@ export class RedisBroker implements Broker {
     const recovered = epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)
     let last = offset
     if (recovered) {
-      for (const entry of entries) subscriber.deliver(Publication.fromText(entry.frame))
+      this.registry.replay(topic, entries.map((entry) => Publication.fromText(entry.frame)), subscriber)
       last = entries.at(-1)?.offset ?? since.offset
     }
     held.flushAfter(last, subscriber)
     this.registry.replace(topic, held, subscriber)
+    this.startsAt(topic, { offset, epoch })
     return { offset, epoch, recovered }
   }
 
@@ -169,6 +180,7 @@ export class RedisBroker implements Broker {
   async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
     this.registry.remove(topic, subscriber)
     this.figures.schedule()
+    if (this.registry.subscriberCount(topic) === 0) this.delivered.delete(topic)
     if (this.registry.subscriberCount(topic) === 0 && this.subscriber.status === 'ready') {
       // never fails (see Broker): a channel left subscribed only brings messages receive() drops
       await this.subscriber.unsubscribe(this.keys.channel(topic)).catch(() => {})
@@ -213,7 +225,7 @@ export class RedisBroker implements Broker {
         maxTopics, key ?? '', idempotency.ttlMs
       )
     } catch (err) {
-      throw new BrokerUnavailableError((err as Error).message)
+      throw publishFailure(err as Error)
     }
     // publish.lua answers 0 alone when the topic would be one too many
     if (reply.length === 1) throw new TooManyTopicsError(maxTopics)
@@ -232,9 +244,9 @@ export class RedisBroker implements Broker {
     setImmediate(() => stream.uncork())
   }
 
-  async history (topic: string, since: number | undefined, limit: number, newest = false): Promise<TopicHistory | undefined> {
+  async history (topic: string, since: number | undefined, limit: number, maxBytes: number, newest = false): Promise<TopicHistory | undefined> {
     try {
-      const [epoch, offset, entries] = await this.readHistory(topic, since ?? 0, limit, false, newest)
+      const [epoch, offset, entries] = await this.readHistory(topic, since ?? 0, limit, false, maxBytes, newest)
       const messages = entries.map((entry) => ({
         offset: entry.offset,
         message: (JSON.parse(entry.frame) as { message: unknown }).message,
@@ -248,11 +260,12 @@ export class RedisBroker implements Broker {
   }
 
   /** The topic's position and its unexpired kept messages after `since` (history.lua). */
-  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, newest = false): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
+  /** `maxBytes` bounds the frames' bytes past the first; 0 does not. */
+  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, maxBytes = 0, newest = false): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
     const { prefix, topicTtlMs, history } = this.options
     let raw
     try {
-      raw = await this.commands.proxyerHistory(prefix, topic, this.epochs.next(), since, limit, topicTtlMs, subscribing ? 1 : 0, newest ? 1 : 0)
+      raw = await this.commands.proxyerHistory(prefix, topic, this.epochs.next(), since, limit, topicTtlMs, subscribing ? 1 : 0, newest ? 1 : 0, maxBytes)
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
@@ -288,6 +301,7 @@ export class RedisBroker implements Broker {
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.heartbeat)
+    this.probe.stop()
     await this.figures.leave()
     await closeRedis(this.subscriber)
   }
@@ -301,7 +315,14 @@ export class RedisBroker implements Broker {
     const topic = channel.slice(this.keys.channelPrefix.length)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
+    const held = this.catchingUp.get(topic)
+    if (held !== undefined) {
+      held.push(new Publication(frame))
+      return
+    }
+    // exact subscribers only: the patterns here get every topic's frames on their own PSUBSCRIBE
     this.registry.publish(topic, new Publication(frame), Date.now(), true)
+    this.delivered.set(topic, publishFramePosition(frame))
   }
 
   /**
@@ -313,12 +334,69 @@ export class RedisBroker implements Broker {
     this.registry.publishToPatterns(topic, new Publication(frame), !this.channelsPending.has(topic))
   }
 
+  /** Where a topic's local subscribers start, unless messages delivered here already say more. */
+  private startsAt (topic: string, position: Position): void {
+    if (!this.delivered.has(topic) && position.epoch !== '') this.delivered.set(topic, position)
+  }
+
+  /**
+   * After the subscriber connection came back: every topic's channel again, and what its local
+   * subscribers missed meanwhile, from history, with the live frames held until then.
+   */
   private async resubscribe (): Promise<void> {
-    const channels = this.registry.subscribedTopics().map((topic) => this.keys.channel(topic))
-    if (channels.length > 0) await this.subscriber.subscribe(...channels)
+    const topics = this.registry.subscribedTopics()
+    const missed: Array<[string, Position]> = []
+    for (const topic of topics) {
+      const since = this.delivered.get(topic)
+      // a topic already catching up (the connection dropped again meanwhile) goes on with its own
+      if (since === undefined || this.catchingUp.has(topic)) continue
+      this.catchingUp.set(topic, [])
+      missed.push([topic, since])
+    }
+    if (topics.length > 0) await this.subscriber.subscribe(...topics.map((topic) => this.keys.channel(topic)))
     if (this.registry.hasPatterns) await this.subscriber.psubscribe(this.everyTopic)
+    await Promise.all(missed.map(([topic, since]) => this.catchUp(topic, since)))
     await this.bridge.restart()
-    this.options.log.info({ topics: channels.length }, 'subscribed to Redis')
+    this.options.log.info({ topics: topics.length, caughtUp: missed.length }, 'subscribed to Redis')
+  }
+
+  /**
+   * Hands the topic's local subscribers the messages after `since`, then the live ones held meanwhile,
+   * each once and in order; where the history cannot cover the gap (a new epoch, or trimmed), a
+   * `resumed` notice says so and the topic carries on from where it stands.
+   */
+  private async catchUp (topic: string, since: Position): Promise<void> {
+    let read: [string, number, Array<{ offset: number, frame: string }>] | undefined
+    for (let attempt = 1; read === undefined && !this.closed; attempt++) {
+      try {
+        const history = await this.readHistory(topic, since.offset, this.options.history.size, true)
+        // live frames up to the history's offset may still be on their way: a PING there returns after them
+        await this.subscriber.ping()
+        read = history
+      } catch {
+        // Redis went away again: try until it answers, as the held frames wait for it
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 2000)))
+      }
+    }
+    const held = this.catchingUp.get(topic) ?? []
+    this.catchingUp.delete(topic)
+    if (read === undefined) return
+    const [epoch, offset, entries] = read
+    let last: Position
+    if (epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)) {
+      for (const entry of entries) this.registry.publish(topic, Publication.fromText(entry.frame), Date.now(), true)
+      last = { offset: entries.at(-1)?.offset ?? since.offset, epoch }
+    } else {
+      last = { offset, epoch }
+      this.registry.notify(topic, Publication.fromText(resumedFrame(topic, last)))
+    }
+    for (const publication of held) {
+      const position = publishFramePosition(publication.payload)
+      if (position.epoch === last.epoch && position.offset <= last.offset) continue
+      this.registry.publish(topic, publication, Date.now(), true)
+      last = position
+    }
+    if (this.registry.subscriberCount(topic) > 0) this.delivered.set(topic, last)
   }
 
   private beat (): void {
@@ -327,4 +405,13 @@ export class RedisBroker implements Broker {
     this.figures.write()
     this.bridge.renew().catch((err) => this.options.log.warn({ err }, 'renewing the bridge lease failed'))
   }
+}
+
+/**
+ * Redis refused the script (an error reply) or the command never left (no connection): nothing was
+ * published. Otherwise it was sent and no answer came (a timeout, the connection lost meanwhile).
+ */
+function publishFailure (err: Error): Error {
+  if (err.name === 'ReplyError' || err.message.includes('Stream isn\'t writeable')) return new BrokerUnavailableError(err.message)
+  return new BrokerOutcomeUnknownError(err.message)
 }

@@ -39,7 +39,7 @@ declare module 'ioredis' {
       freshEpoch: string, historySize: number, historyTtlMs: number, maxTopics: number, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string] | [0]>
     /** history.lua */
     proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
-      subscribing: 0 | 1, newest: 0 | 1): Promise<[string, string, RawEntry[]] | null>
+      subscribing: 0 | 1, newest: 0 | 1, maxBytes: number): Promise<[string, string, RawEntry[]] | null>
     /** figures.lua */
     proxyerFigures (prefix: string, liveSince: number, topicsSince: number, only: string): Promise<[RawInstance[], RawStats[]]>
     /** topic-page.lua */
