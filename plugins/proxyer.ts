@@ -27,6 +27,7 @@ export default fp(async (fastify) => {
     ? new RedisBroker({
       commands: fastify.redis,
       subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
+      probe: fastify.redis.duplicate({ connectionName: 'proxyer-probe' }),
       prefix: config.REDIS_PREFIX,
       bridge: config.REDIS_BRIDGE,
       instanceId,

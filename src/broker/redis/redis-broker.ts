@@ -26,6 +26,11 @@ export interface RedisBrokerOptions {
   commands: Redis
   /** For SUBSCRIBE only; the broker owns it and closes it. */
   subscriber: Redis
+  /**
+   * For the readiness PING only; the broker owns it and closes it. On the command connection a PING
+   * would wait behind a burst of publishes, and a busy Redis would pass for a frozen one.
+   */
+  probe: Redis
   prefix: string
   instanceId: string
   /** An instance not heard from for this long drops out of the figures; heartbeats come 3 times as often. */
@@ -75,7 +80,7 @@ export class RedisBroker implements Broker {
     this.subscriber = subscriber
     this.keys = new RedisKeys(options.prefix)
     this.everyTopic = `${this.keys.channelPrefix}*`
-    this.probe = new RedisProbe(commands, options.probeTimeoutMs)
+    this.probe = new RedisProbe(options.probe, options.probeTimeoutMs)
     defineScripts(commands)
     this.figures = new ClusterFigures({ ...options, keys: this.keys, registry: this.registry })
     this.bridge = new BridgeRelay({
@@ -98,7 +103,7 @@ export class RedisBroker implements Broker {
     subscriber.on('ready', () => { this.resubscribe().catch((err) => log.warn({ err }, 'resubscribing failed')) })
     commands.on('ready', () => { this.figures.schedule() })
     // ioredis reconnects by itself; an outage is logged once per connection, not at every retry
-    for (const [name, client] of [['commands', commands], ['subscriber', subscriber]] as const) {
+    for (const [name, client] of [['commands', commands], ['subscriber', subscriber], ['probe', options.probe]] as const) {
       let down = false
       client.on('error', (err) => {
         if (!down) log.warn({ err, connection: name }, 'Redis connection lost; retrying')
@@ -303,7 +308,7 @@ export class RedisBroker implements Broker {
     clearInterval(this.heartbeat)
     this.probe.stop()
     await this.figures.leave()
-    await closeRedis(this.subscriber)
+    await Promise.all([closeRedis(this.subscriber), closeRedis(this.options.probe)])
   }
 
   /** A frame on a topic's channel, handed to the topic's local subscribers; other channels are the bridge's. */

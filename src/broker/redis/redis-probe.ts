@@ -1,4 +1,4 @@
-/** Whether Redis answers: a PING at a steady pace on the command connection, so a frozen Redis is known within a bounded time. */
+/** Whether Redis answers: a PING at a steady pace on a connection of its own, so a frozen Redis is known within a bounded time and a busy one is not taken for it. */
 import type { Redis } from 'ioredis'
 
 export class RedisProbe {
