@@ -30,7 +30,8 @@ t.test('WORKERS=2: both workers answer on the one port as distinct instances, an
   // the primary hands connections to the workers in turn: asked often enough, each answers as `self`
   const answered = new Set<string>()
   await eventually(async () => {
-    const view = await getJson(`${server.url}/cluster`)
+    // a new connection each time: the primary deals out connections, not requests, and fetch keeps them alive
+    const view = await (await fetch(`${server.url}/cluster`, { headers: { connection: 'close' } })).json() as any
     answered.add(view.instances.find((i: any) => i.self === true)?.id)
     return answered.size === 2 && view.instances.length === 2
   }, 'both workers answer /cluster', 60_000)
