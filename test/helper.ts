@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
 import { type BuildOptions, buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
+import type { Test } from 'tap'
+import { RedisServer } from './redis-server.js'
 
 /** The part of a tap test the helpers need: somewhere to register what must be closed when it ends. */
 export interface Teardown {
@@ -157,3 +159,9 @@ export async function postText (url: string, topic: string, body: string, conten
 export function cutSockets (app: FastifyInstance): void {
   for (const connection of app.connections.open) connection.close(1001, 'test')
 }
+
+/** The two ways proxyer runs, for scenarios tested in both from one table: embedded, and through a private Redis. */
+export const MODES: Array<{ name: string, start: (t: Test, env?: Partial<Record<keyof Config, string | number>>) => Promise<RunningApp> }> = [
+  { name: 'embedded', start: async (t, env = {}) => startApp(t, env) },
+  { name: 'redis', start: async (t, env = {}) => startApp(t, { ...env, REDIS_URL: (await RedisServer.start(t)).url }) }
+]

@@ -1,20 +1,11 @@
 /** History is served in pages of bounded bytes with the next offset, and a few requests at a time: past them 503 with Retry-After. */
-import t, { type Test } from 'tap'
-import { getJson, type RunningApp, startApp, TestClient } from '../helper.js'
+import t from 'tap'
+import { getJson, MODES, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 const PAD = 'x'.repeat(60 * 1024)
 
-const modes: Array<{ name: string, start: (t: Test) => Promise<RunningApp> }> = [
-  { name: 'embedded', start: async (t) => startApp(t) },
-  {
-    name: 'redis',
-    start: async (t) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { REDIS_URL: redis.url })
-    }
-  }
-]
+const modes = MODES
 
 for (const mode of modes) {
   t.test(`${mode.name}: 30 messages of 60 KB come in pages of at most 1 MB, each naming the next`, async (t) => {

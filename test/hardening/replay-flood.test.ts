@@ -1,21 +1,11 @@
 /** A socket that stops reading and asks for the same full history a hundred times is cut with 4008; the server stays up, serves the others and holds bounded memory, in both modes. */
-import t, { type Test } from 'tap'
-import { eventually, getJson, type RunningApp, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import t from 'tap'
+import { eventually, getJson, MODES, TestClient } from '../helper.js'
 
 const HISTORY = 1000
 const PAD = 'x'.repeat(8 * 1024)
 
-const modes: Array<{ name: string, start: (t: Test) => Promise<RunningApp> }> = [
-  { name: 'embedded', start: async (t) => startApp(t) },
-  {
-    name: 'redis',
-    start: async (t) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { REDIS_URL: redis.url })
-    }
-  }
-]
+const modes = MODES
 
 for (const mode of modes) {
   t.test(`${mode.name}: 100 subscribes with since from a socket that does not read cost at most MAX_QUEUED_BYTES`, async (t) => {
