@@ -137,7 +137,7 @@ export class MemoryBroker implements Broker {
   private trimHistory (): void {
     for (const log of this.logs.values()) {
       while (log.bytes > 0 && this.historyBytes > this.options.history.maxBytes) this.historyBytes -= log.trimOldest()
-      if (this.historyBytes <= this.options.history.maxBytes) return
+      if (this.historyBytes <= this.options.history.maxBytes) break
     }
   }
 

@@ -177,6 +177,7 @@ export class ClientConnection implements Subscriber, Batched {
   }
 
   /** An error while serving this connection closes it alone, is logged and counted: it never reaches the process. */
+  /* c8 ignore start: reached only through a bug, as every caller's known errors are answered where they arise */
   private fail (err: unknown): void {
     this.faults.count++
     this.log.error({ err }, 'closing a connection after an internal error')
@@ -186,6 +187,7 @@ export class ClientConnection implements Subscriber, Batched {
     this.socket.close(CloseCode.internalError, 'internal error')
     this.dispose()
   }
+  /* c8 ignore stop */
 
   /** Answers a request refused before it ran, in its turn among the requests still running. */
   private refuse (code: ErrorCode, error: string, id?: RequestIdValue): void {
