@@ -6,8 +6,8 @@
  * missing or different (a Node upgrade) leaves the plain stream path in place, with the reason.
  */
 import { once } from 'node:events'
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
-import { HandleWrites, handleOf, type StreamHandle, type WriteRequest, type WriteRequestClass } from './handle-writes.js'
+import { Socket, createServer, type AddressInfo } from 'node:net'
+import { HandleWrites, handleOf, type StreamHandle, type WriteRequestClass } from './handle-writes.js'
 
 /** Written while the reader is paused until one write must queue: past loopback's kernel buffers. */
 const CHUNK_BYTES = 256 * 1024
@@ -22,12 +22,12 @@ function expect (ok: boolean, what: string): asserts ok {
 export async function checkHandleWrites (): Promise<HandleWrites | string> {
   const server = createServer()
   const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS)
-  let client: Socket | undefined
+  const client = new Socket()
   try {
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
     const accepted = once(server, 'connection') as Promise<[Socket]>
-    client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+    client.connect((server.address() as AddressInfo).port, '127.0.0.1')
     const [socket] = await accepted
     // the reset's error (on a read or the queued write), which closes the socket
     socket.on('error', () => {})
@@ -37,9 +37,9 @@ export async function checkHandleWrites (): Promise<HandleWrites | string> {
     client.pause()
 
     const handle = handleOf(socket) as StreamHandle
-    expect(typeof handle?.writeBuffer === 'function' && typeof handle.writeQueueSize === 'number', 'socket._handle has no writeBuffer() or writeQueueSize')
+    expect(typeof handle.writeBuffer === 'function' && typeof handle.writeQueueSize === 'number', 'socket._handle has no writeBuffer() or writeQueueSize')
     const Request = captureRequestClass(socket, handle)
-    expect(Request !== undefined, 'net.Socket no longer writes a buffer through its handle\'s writeBuffer(req, data)')
+    expect(typeof Request === 'function', 'net.Socket no longer writes a buffer through its handle\'s writeBuffer(req, data)')
 
     const writes = new HandleWrites(Request, Object.getPrototypeOf(handle) as object)
     const owner = { handleQueued: 0 }
@@ -63,18 +63,18 @@ export async function checkHandleWrites (): Promise<HandleWrites | string> {
   } catch (err) {
     return (err as Error).message
   } finally {
-    client?.destroy()
+    client.destroy()
     server.close()
   }
 }
 
 /** Sees the request object net passes to the handle for one byte written through the stream. */
-function captureRequestClass (socket: Socket, handle: StreamHandle): WriteRequestClass | undefined {
-  let request: WriteRequest | undefined
+function captureRequestClass (socket: Socket, handle: StreamHandle): WriteRequestClass {
+  let Request: unknown
   const own = handle as { writeBuffer: StreamHandle['writeBuffer'] }
   const original = own.writeBuffer
   own.writeBuffer = function (this: StreamHandle, req, data) {
-    request = req
+    Request = req.constructor
     return original.call(this, req, data)
   }
   try {
@@ -82,5 +82,5 @@ function captureRequestClass (socket: Socket, handle: StreamHandle): WriteReques
   } finally {
     delete (own as Partial<typeof own>).writeBuffer
   }
-  return request?.constructor as WriteRequestClass | undefined
+  return Request as WriteRequestClass
 }

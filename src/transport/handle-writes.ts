@@ -6,7 +6,7 @@
  * - `socket._handle`, a TCP wrap whose `writeBuffer(req, buffer)` writes what the kernel takes, queues the rest
  *   in libuv and returns 0 or a negative errno; `writeQueueSize`, the bytes libuv holds queued;
  * - the class of the `req` net passes it (WriteWrap): libuv keeps a queued write on it and calls its
- *   `oncomplete(status)` once done; a write taken at once leaves it untouched, so one object serves them all.
+ *   `oncomplete(status)` once done. A fresh one per write, as net makes: one reused after libuv kept it would abort the process.
  */
 import { getSystemErrorName } from 'node:util'
 import type { Socket } from 'node:net'
@@ -40,22 +40,18 @@ export function handleOf (socket: Socket): StreamHandle | null | undefined {
 
 /** Runs with the request as `this`, called by libuv: no closure per write. */
 function afterQueuedWrite (this: WriteRequest, status: number): void {
-  const { owner, socket, bytes } = this
+  const owner = this.owner as QueuedBytes
+  const socket = this.socket as Socket
+  owner.handleQueued -= this.bytes
   this.buffer = undefined
   this.owner = undefined
   this.socket = undefined
-  if (owner !== undefined) owner.handleQueued -= bytes
-  // as net does with a failed write: the socket closes with the error, and its connection with it
-  if (status < 0) socket?.destroy(Object.assign(new Error(`write ${getSystemErrorName(status)}`), { errno: status, syscall: 'write' }))
+  // as net does with a failed write: the socket closes with the error (a no-op if it is closing already), and its connection with it
+  if (status < 0) socket.destroy(Object.assign(new Error(`write ${getSystemErrorName(status)}`), { errno: status, syscall: 'write' }))
 }
 
 export class HandleWrites {
-  /** Reused until libuv keeps it for a queued write. */
-  private request: WriteRequest
-
-  constructor (private readonly Request: WriteRequestClass, private readonly tcpPrototype: object) {
-    this.request = this.newRequest()
-  }
+  constructor (private readonly Request: WriteRequestClass, private readonly tcpPrototype: object) {}
 
   /**
    * Writes `data` on the socket's handle. Returns the bytes left queued in libuv (0 when the kernel took
@@ -66,24 +62,17 @@ export class HandleWrites {
     const handle = handleOf(socket)
     if (handle == null || Object.getPrototypeOf(handle) !== this.tcpPrototype) return -1
     if (!socket.writable || socket.writableLength > 0 || handle.writeQueueSize > 0) return -1
-    const request = this.request
-    if (handle.writeBuffer(request, data) !== 0) return -1
-    const queued = handle.writeQueueSize
-    if (queued > 0) {
-      request.buffer = data
-      request.owner = owner
-      request.socket = socket
-      request.bytes = queued
-      owner.handleQueued += queued
-      this.request = this.newRequest()
-    }
-    return queued
-  }
-
-  private newRequest (): WriteRequest {
+    // set before the write: its completion must find them whatever writeQueueSize said
     const request = new this.Request()
     request.oncomplete = afterQueuedWrite
+    request.buffer = data
+    request.owner = owner
+    request.socket = socket
     request.bytes = 0
-    return request
+    if (handle.writeBuffer(request, data) !== 0) return -1
+    const queued = handle.writeQueueSize
+    request.bytes = queued
+    owner.handleQueued += queued
+    return queued
   }
 }
