@@ -87,15 +87,16 @@ t.test('a socket keeps the stream\'s path where a handle write is not safe, and 
   ended.socket.end()
   t.equal(writes.write(ended.socket, Buffer.from('x'), owner), -1, 'not once the socket has ended')
 
-  // the peer's reset: the kernel refuses the next write, which then takes the stream's path to report it
+  // the peer's reset, unseen by reads: this socket has stopped reading (a full read buffer nobody consumes),
+  // so the kernel refuses the next write; that then takes the stream's path, which reports the error
   const reset = await pair(t, tcp, () => connect(port, '127.0.0.1'))
+  reset.client.write(Buffer.alloc(256 * 1024))
+  await eventually(() => reset.socket.readableLength >= reset.socket.readableHighWaterMark, 'the socket stopped reading')
+  const gone = once(reset.client, 'close')
   reset.client.resetAndDestroy()
-  let result = 0
-  await eventually(async () => {
-    result = writes.write(reset.socket, Buffer.from('x'), owner)
-    await new Promise(setImmediate)
-    return result !== 0
-  }, 'a write met the reset')
+  await gone
+  t.ok(reset.socket.writable, 'the socket is still open to writes')
+  const result = writes.write(reset.socket, Buffer.from('x'), owner)
   t.equal(result, -1, 'a refused write is left to the stream')
   t.equal(owner.handleQueued, 0, 'nothing counted as queued')
   t.equal(handleOf(reset.socket)?.writeQueueSize ?? 0, 0)
