@@ -103,11 +103,13 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
 
   /** Writes this turn's frames; a socket closed meanwhile drops them. */
   flush (): void {
-    const frames = this.pending.splice(0)
+    // the one array is written from and emptied: the writer keeps the frames (or a copy), never the array
+    const frames = this.pending
+    const open = frames.length > 0 && this.socket.readyState === this.socket.OPEN
     this.pendingBytes = 0
-    if (frames.length === 0 || this.socket.readyState !== this.socket.OPEN) return
     try {
-      this.batcher.writer.write(this.rawSocket, frames, this)
+      if (open) this.batcher.writer.write(this.rawSocket, frames, this)
+      frames.length = 0
     } catch (err) {
       /* c8 ignore next 2: a guard against bugs; writes are bounded, so none is known to throw */
       this.fail(err)
