@@ -118,22 +118,17 @@ export class TestClient {
   }
 }
 
-/** A fixed pause: only where nothing can be awaited (the caller says why) and as the poll interval of eventually(). */
-export async function settle (ms = 100): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 /** GET a JSON body, for tests that read figures. */
 export async function getJson (url: string): Promise<any> {
   return (await fetch(url)).json()
 }
 
-/** Polls until `check` holds, for figures that settle asynchronously (cluster heartbeats, reconnects). */
+/** Polls until `check` holds, for state that changes asynchronously (cluster heartbeats, reconnects, a client's events). */
 export async function eventually (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await settle(50)
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
