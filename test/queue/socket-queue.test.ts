@@ -1,21 +1,7 @@
 /** The work queues over the socket (producers, watchers and consumers), run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { type RunningApp, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
 import { QueueClient } from './http.js'
-
-type Env = Parameters<typeof startApp>[1]
-
-const modes = [
-  { name: 'embedded', start: async (t: Test, env?: Env) => startApp(t, env) },
-  {
-    name: 'redis',
-    start: async (t: Test, env?: Env) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url })
-    }
-  }
-]
 
 interface Scenario {
   name: string
@@ -178,7 +164,7 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {
       const app = await mode.start(t, scenario.env)
