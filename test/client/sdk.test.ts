@@ -112,7 +112,8 @@ t.test('subscribe, publish and unsubscribe: promises settled by the server\'s re
 
 t.test('a dropped connection: the client reconnects and resumes, every message once and in order', async (t) => {
   const { app, url, wsUrl } = await startApp(t)
-  const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 400 })
+  // the client stays away until reconnectNow(), however long the publishes take
+  const sdk = new Recorder(t, wsUrl, { backoff: () => 60_000 })
   await sdk.client.subscribe('booked')
   for (const n of range(1, 3)) await publish(url, 'booked', n)
   await eventually(() => sdk.messages.length === 3, 'the first three arrive')
@@ -125,6 +126,7 @@ t.test('a dropped connection: the client reconnects and resumes, every message o
   // requests made while disconnected wait for the connection
   const queued = sdk.client.publish('booked', 7)
   const other = sdk.client.subscribe('visits')
+  sdk.client.reconnectNow()
   t.match(await queued, { offset: 7 }, 'a publish made while disconnected is sent on reconnect')
   t.match(await other, { offset: 0 })
   await eventually(() => sdk.messages.length === 7, 'the missed messages and the queued one arrive')
@@ -136,7 +138,7 @@ t.test('a dropped connection: the client reconnects and resumes, every message o
 
 t.test('a publish whose reply never came rejects with connection_lost; close() rejects what waits', async (t) => {
   const { app, wsUrl } = await startApp(t)
-  const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 5000 })
+  const sdk = new Recorder(t, wsUrl, { backoff: () => 60_000 })
   await sdk.client.subscribe('booked')
   const inFlight = sdk.client.publish('booked', 'lost?')
   const leaving = sdk.client.unsubscribe('booked')
@@ -272,7 +274,7 @@ t.test('positions that cannot be resumed surface as reset events', async (t) => 
   })
 
   t.test('a reconnect after more messages than the history keeps', async (t) => {
-    const sdk = new Recorder(t, wsUrl, { reconnectDelayMs: 1000 })
+    const sdk = new Recorder(t, wsUrl, { backoff: () => 60_000 })
     await sdk.client.subscribe('booked')
     await publish(url, 'booked', 35)
     await eventually(() => sdk.messages.length === 1, 'a message arrives')
@@ -280,6 +282,7 @@ t.test('positions that cannot be resumed surface as reset events', async (t) => 
     cutSockets(app)
     await reconnecting
     for (const n of range(36, 50)) await publish(url, 'booked', n)
+    sdk.client.reconnectNow()
     await eventually(() => sdk.resets.length === 1, 'the reset')
     t.same(sdk.resets, [{ topic: 'booked', epoch, offset: 50, reason: 'not_recovered' }])
     await publish(url, 'booked', 51)
