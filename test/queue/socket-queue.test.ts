@@ -3,6 +3,9 @@ import t, { type Test } from 'tap'
 import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
 import { QueueClient } from './http.js'
 
+// real servers on a 2-core machine other jobs share: past 120 s measured under a load of 20
+t.setTimeout(300_000)
+
 interface Scenario {
   name: string
   env?: Env
