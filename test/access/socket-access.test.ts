@@ -1,30 +1,16 @@
 /** Access control on the socket: permissions per request, the auth frame, token expiry and its grace, the token bucket and MAX_TOPICS, in embedded and Redis mode from one table. */
 import t, { type Test } from 'tap'
-import type { Config } from '../../src/config.js'
-import { type RunningApp, startApp, TestClient } from '../helper.js'
+import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
 import { ManualClock } from '../manual-clock.js'
-import { RedisServer } from '../redis-server.js'
 import { API_KEY, SECRET, hsToken, unsignedToken } from './tokens.js'
 
 // real servers (Redis, 10,000-message bursts) on a 2-core machine other jobs share
 t.setTimeout(300_000)
 
-type Env = Partial<Record<keyof Config, string | number>>
 type Start = (env?: Env, clock?: ManualClock) => Promise<RunningApp>
 
 const SECURED: Env = { API_KEYS: API_KEY, JWT_SECRET: SECRET }
 const keyed = { headers: { authorization: `Bearer ${API_KEY}` } }
-
-const modes: Array<{ name: string, start: (t: Test) => Start }> = [
-  { name: 'embedded', start: (t) => async (env = {}, clock) => startApp(t, env, { clock }) },
-  {
-    name: 'redis',
-    start: (t) => async (env = {}, clock) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url }, { clock })
-    }
-  }
-]
 
 /** Sends every frame at once, then resolves with the answer to each id (an answer to an id twice fails the test). */
 async function burst (t: Test, client: TestClient, frames: Array<Record<string, unknown>>): Promise<Map<unknown, any>> {
@@ -253,8 +239,8 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
-    t.test(`${mode.name}: ${scenario.name}`, async (t) => scenario.run(t, mode.start(t)))
+    t.test(`${mode.name}: ${scenario.name}`, async (t) => scenario.run(t, async (env, clock) => mode.start(t, env, { clock })))
   }
 }

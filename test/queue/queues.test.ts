@@ -1,27 +1,8 @@
 /** The work queues over HTTP and through the interface the socket uses, run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { eventually, type RunningApp, startApp } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { type Env, eventually, MODES, type RunningApp } from '../helper.js'
 import { call, QueueClient } from './http.js'
 import type { ClaimedJob, JobEvent } from '../../src/queue/work-queue.js'
-
-type Env = Parameters<typeof startApp>[1]
-
-interface Mode {
-  name: string
-  start: (t: Test, env?: Env) => Promise<RunningApp>
-}
-
-const modes: Mode[] = [
-  { name: 'embedded', start: async (t, env) => startApp(t, env) },
-  {
-    name: 'redis',
-    start: async (t, env) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url })
-    }
-  }
-]
 
 interface Scenario {
   name: string
@@ -234,7 +215,7 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {
       const app = await mode.start(t, scenario.env)
