@@ -1,7 +1,7 @@
 /** The work queues over HTTP: backends enqueue, workers claim and acknowledge, monitors read figures. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import { Topic } from '../src/contract/schemas.js'
+import { IdempotencyKey, Topic } from '../src/contract/schemas.js'
 import { isJobId } from '../src/queue/job-id.js'
 import { QueueFullError, type HoldOutcome } from '../src/queue/work-queue.js'
 import { HttpError } from './schemas.js'
@@ -84,6 +84,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Queue a job (a producer, e.g. the booking page\'s backend)',
       tags: ['queues'],
       params: QueueParams,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
       body: {
         content: {
           'application/json': { schema: Type.Object({ message: Type.Unknown() }, { required: ['message'] }) },
@@ -95,7 +96,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const body = request.body as { message: unknown } | string
     try {
-      const enqueued = await fastify.queues.enqueue(request.params.queue, typeof body === 'string' ? body : body.message)
+      const enqueued = await fastify.queues.enqueue(request.params.queue, typeof body === 'string' ? body : body.message, request.headers['idempotency-key'])
       return await reply.code(201).send(enqueued)
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err

@@ -4,7 +4,7 @@ import { MemoryWorkQueue } from '../../src/queue/memory-queue.js'
 
 function engine (t: Test, clock: { now: number }): MemoryWorkQueue {
   const queues = new MemoryWorkQueue({
-    limits: { maxLength: 10_000, maxAttempts: 3, resultTtlMs: 1000, queueTtlMs: 5000, positionIntervalMs: 1000 },
+    limits: { maxLength: 10_000, maxAttempts: 3, resultTtlMs: 1000, queueTtlMs: 5000, positionIntervalMs: 1000, idempotency: { ttlMs: 1000, maxKeys: 10 } },
     visibilityMs: 1000,
     sweepIntervalMs: 60_000,
     now: () => clock.now,
