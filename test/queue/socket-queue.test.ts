@@ -1,21 +1,9 @@
 /** The work queues over the socket (producers, watchers and consumers), run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { type RunningApp, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { MODES, type RunningApp, type startApp, TestClient } from '../helper.js'
 import { QueueClient } from './http.js'
 
 type Env = Parameters<typeof startApp>[1]
-
-const modes = [
-  { name: 'embedded', start: async (t: Test, env?: Env) => startApp(t, env) },
-  {
-    name: 'redis',
-    start: async (t: Test, env?: Env) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url })
-    }
-  }
-]
 
 interface Scenario {
   name: string
@@ -160,6 +148,24 @@ const scenarios: Scenario[] = [
     }
   },
   {
+    name: 'an enqueue with a key repeated (a reconnected page that retries) gets the first job and follows it',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const before = await TestClient.connect(t, wsUrl)
+      const first = await before.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 }, key: 'visit-2199' })
+      t.match(first, { action: 'enqueued', queue: 'bookings', job: String, position: 1 })
+      before.socket.terminate()
+      const after = await TestClient.connect(t, wsUrl)
+      const again = await after.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 }, key: 'visit-2199' })
+      t.same({ ...again, id: undefined }, { ...first, id: undefined }, 'the same job and place')
+      t.match((await q.stats()).body, { enqueued: 1 })
+      const [held] = await q.claim()
+      await q.ack(held.job, held.receipt, { ticket: 5 })
+      t.same(await after.waitFor((f) => f.action === 'done'), { action: 'done', queue: 'bookings', job: first.job, result: { ticket: 5 } }, 'the repeat follows the job')
+      t.match(await after.request({ action: 'enqueue', queue: 'bookings', message: 1, key: 'bad key' }), { action: 'error', code: 'invalid_request' })
+    }
+  },
+  {
     name: 'a connection follows a bounded number of jobs; past it nothing is queued, and finished jobs make room',
     env: { ...FAST, MAX_WATCHED_JOBS: 2 },
     run: async (t, { wsUrl }, q) => {
@@ -178,7 +184,7 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {
       const app = await mode.start(t, scenario.env)
