@@ -27,6 +27,17 @@ t.test('a long-poll on one instance is answered at once by a job enqueued on ano
   t.match(await b.ack(job, claimed.receipt, 'ok'), { status: 200 }, 'acked on the other instance')
 })
 
+t.test('one Idempotency-Key POSTed to two instances at the same moment queues one job', async (t) => {
+  const redis = await RedisServer.start(t)
+  const a = new QueueClient((await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'a' })).url)
+  const b = new QueueClient((await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'b' })).url)
+  for (let round = 0; round < 5; round++) {
+    const replies = await Promise.all([a, b, a, b].map(async (q) => q.enqueue({ round }, `retry-${round}`)))
+    t.same(new Set(replies.map((r) => `${r.status} ${JSON.stringify(r.body)}`)).size, 1, `round ${round}: one reply, one job`)
+  }
+  t.match((await b.stats()).body, { enqueued: 5, waiting: 5 })
+})
+
 t.test('the consumers of a killed instance leave the count within INSTANCE_TTL_MS; its held job comes back', async (t) => {
   const redis = await RedisServer.start(t)
   const shared = { REDIS_URL: redis.url, INSTANCE_TTL_MS: 600 }
