@@ -136,7 +136,7 @@ t.test(`${JOBS} jobs through two instances, a worker and an instance SIGKILLed m
   const redis = await RedisServer.start(t)
   // socket consumers' holds lapse this long after their instance dies
   const env = { REDIS_URL: redis.url, JOB_VISIBILITY_MS: 5000, POSITION_INTERVAL_MS: 1000, MAX_WATCHED_JOBS: JOBS }
-  const options = { compiled: serverJs, startTimeoutMs: 60_000 }
+  const options = { compiled: serverJs, startTimeoutMs: 120_000 }
   const [a, b] = await Promise.all([InstanceProcess.start(t, env, options), InstanceProcess.start(t, env, options)])
   const tally = new Tally()
 
