@@ -1,6 +1,6 @@
 /** The work queues over the socket (producers, watchers and consumers), run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { MODES, type RunningApp, type startApp, TestClient } from '../helper.js'
+import { eventually, MODES, type RunningApp, type startApp, TestClient } from '../helper.js'
 import { QueueClient } from './http.js'
 
 type Env = Parameters<typeof startApp>[1]
@@ -145,6 +145,22 @@ const scenarios: Scenario[] = [
       client.send({ action: 'enqueue', queue: 'bookings', message: 2 })
       t.match(await client.waitFor((f) => f.action === 'error'), { code: 'queue_full', error: /full/ }, 'the error comes without an id too')
       t.match((await q.stats()).body, { waiting: 1, enqueued: 1 })
+    }
+  },
+  {
+    name: 'a live consuming socket keeps its job past the visibility (renewed), while an HTTP hold as long lapses',
+    env: { JOB_VISIBILITY_MS: 1500 },
+    run: async (t, { wsUrl }, q) => {
+      const kept = (await q.enqueue('kept')).body.job
+      const worker = await TestClient.connect(t, wsUrl)
+      await worker.request({ action: 'consume', queue: 'bookings', prefetch: 1 })
+      await worker.waitFor((f) => f.action === 'job' && f.job === kept)
+      const lapsing = (await q.enqueue('lapses')).body.job
+      const [claimed] = await q.claim({ visibilityMs: 1500 })
+      t.equal(claimed.job, lapsing, 'the socket is full: the HTTP worker gets the second')
+      await eventually(async () => (await q.job(lapsing)).body.state === 'waiting', 'the HTTP hold lapsed', 20_000)
+      t.match((await q.job(kept)).body, { state: 'active', attempts: 1 }, 'the socket still holds its job, on its first attempt')
+      t.match(await worker.request({ action: 'ack', queue: 'bookings', job: kept }), { action: 'acked' })
     }
   },
   {
