@@ -48,8 +48,8 @@ async function stopped (child: ChildProcess): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve))
 }
 
-async function post (url: string, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+async function post (url: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`)
   return res.json()
 }
@@ -57,13 +57,18 @@ async function post (url: string, body: unknown): Promise<any> {
 async function proxyer (redisUrl: string | undefined): Promise<Target> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: `bench${port}:` }) },
+    // generous HTTP timeouts: on a loaded machine a stalled loop must not turn into closed connections
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', HTTP_KEEP_ALIVE_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '120000', ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: `bench${port}:` }) },
     stdio: 'inherit'
   })
   const url = `http://127.0.0.1:${port}`
   await started(child, `${url}/ready`)
   return {
-    enqueue: async (queue, message) => { await post(`${url}/queues/${queue}/jobs`, { message }) },
+    enqueue: async (queue, message) => {
+      // a connection cut mid-request is retried safely under the same key
+      const key = { 'idempotency-key': `${queue}-${message.t}-${Math.random()}` }
+      await post(`${url}/queues/${queue}/jobs`, { message }, key).catch(async () => post(`${url}/queues/${queue}/jobs`, { message }, key))
+    },
     worker: (queue, claimed, acked) => {
       let running = true
       const loop = (async () => {
