@@ -92,7 +92,6 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
   private readonly consumptions: Consumptions
   private readonly keys: IdempotencyKeys<EnqueueResult>
   private readonly now: Clock
-  private closed = false
 
   constructor (private readonly options: MemoryQueueOptions) {
     this.now = options.now ?? Date.now
@@ -101,10 +100,6 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
     this.watchers = new JobWatchers(this, options.limits.positionIntervalMs, options.onError)
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs)
     this.sweeper.unref()
-  }
-
-  get ready (): boolean {
-    return !this.closed
   }
 
   private existing (queue: string): Line | undefined {
@@ -309,7 +304,6 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
 
   async close (): Promise<void> {
     this.wakeups.close()
-    this.closed = true
     clearInterval(this.sweeper)
     await this.consumptions.cancelAll()
     this.watchers.close()

@@ -78,7 +78,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     this.beat()
   }
 
-  get ready (): boolean {
+  private get ready (): boolean {
     return !this.closed && this.options.commands.status === 'ready'
   }
 

@@ -94,8 +94,6 @@ export interface Consumption {
 }
 
 export interface WorkQueue {
-  /** False while the backend cannot serve. */
-  readonly ready: boolean
   /**
    * Throws QueueFullError when QUEUE_MAX_LENGTH jobs wait; nothing is queued then. With `key`, a repeat
    * on the same queue within IDEMPOTENCY_TTL queues nothing and resolves with the first one's result.
