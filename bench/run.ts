@@ -31,7 +31,7 @@ function log (line: string): void {
 
 /** The baselines' packages live in bench/node_modules, installed on first use. */
 function ensureBenchDependencies (): void {
-  const needed = ['ws', 'socket.io', 'socket.io-client', '@socket.io/redis-adapter', 'ioredis']
+  const needed = ['ws', 'socket.io', 'socket.io-client', '@socket.io/redis-adapter', 'ioredis', 'bullmq']
   if (needed.every((name) => existsSync(join(benchDir, 'node_modules', name, 'package.json')))) return
   const command = existsSync(join(benchDir, 'package-lock.json')) ? 'ci' : 'install'
   log(`installing the benchmark's dependencies (npm ${command} --prefix bench)`)

@@ -28,7 +28,7 @@ export class MemoryBroker implements Broker {
   private readonly registry = new TopicRegistry()
   private readonly logs = new Map<string, TopicLog>()
   private readonly epochs = new Epochs()
-  private readonly keys: IdempotencyKeys
+  private readonly keys: IdempotencyKeys<PublishResult>
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
   /** Bytes every topic's history keeps, held under HISTORY_MAX_BYTES. */

@@ -53,6 +53,8 @@ export const EnqueueRequest = Type.Object({
   action: Type.Literal('enqueue'),
   queue: Type.String(),
   message: Type.Unknown(),
+  /** A repeat within IDEMPOTENCY_TTL queues nothing and gets the first job. */
+  key: Type.Optional(IdempotencyKey),
   id: Type.Optional(RequestId)
 })
 export const WatchRequest = Type.Object({

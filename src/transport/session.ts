@@ -59,10 +59,13 @@ export class Session {
         case 'publish': return await this.publish(publishing ?? this.startPublish(request), request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
         case 'auth': return this.authenticate(request.token, request.id)
-        // job ids are unguessable, so a watch needs only the id; ack, nack and cancel act on this connection's consume
+        // watching a job needs what queuing it needs; ack, nack and cancel act on this connection's consume
         case 'enqueue':
+        case 'watch':
+          if (!this.permit('enqueue', request.queue, request.id)) return
+          return await this.queueRequests.run(request)
         case 'consume':
-          if (!this.permit(request.action, request.queue, request.id)) return
+          if (!this.permit('consume', request.queue, request.id)) return
           return await this.queueRequests.run(request)
         default: return await this.queueRequests.run(request)
       }

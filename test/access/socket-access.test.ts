@@ -66,6 +66,10 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
       await booker.sync()
       t.same(booker.frames.filter((f) => f.action === 'job').map((f) => f.message), ['real ticket'], 'the refused enqueue queued nothing')
       t.match(await visitor.request({ action: 'ping' }), { action: 'pong' }, 'the refused connection is still open')
+      t.match(await reader.request({ action: 'watch', queue: 'bookings', job }),
+        { action: 'error', code: 'forbidden', error: /may not enqueue on "bookings"/ }, 'watching a job needs what queuing it needs')
+      const other = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u8', enqueue: ['bookings'] })}`)
+      t.match(await other.request({ action: 'watch', queue: 'bookings', job }), { action: 'position', job }, 'one who may enqueue there may watch')
     }
   },
   {

@@ -1,6 +1,6 @@
 /** The work queues over the socket (producers, watchers and consumers), run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
+import { type Env, eventually, MODES, type RunningApp, TestClient } from '../helper.js'
 import { QueueClient } from './http.js'
 
 // real servers on a 2-core machine other jobs share: past 120 s measured under a load of 20
@@ -146,6 +146,40 @@ const scenarios: Scenario[] = [
       client.send({ action: 'enqueue', queue: 'bookings', message: 2 })
       t.match(await client.waitFor((f) => f.action === 'error'), { code: 'queue_full', error: /full/ }, 'the error comes without an id too')
       t.match((await q.stats()).body, { waiting: 1, enqueued: 1 })
+    }
+  },
+  {
+    name: 'a live consuming socket keeps its job past the visibility (renewed), while an HTTP hold as long lapses',
+    env: { JOB_VISIBILITY_MS: 1500 },
+    run: async (t, { wsUrl }, q) => {
+      const kept = (await q.enqueue('kept')).body.job
+      const worker = await TestClient.connect(t, wsUrl)
+      await worker.request({ action: 'consume', queue: 'bookings', prefetch: 1 })
+      await worker.waitFor((f) => f.action === 'job' && f.job === kept)
+      const lapsing = (await q.enqueue('lapses')).body.job
+      const [claimed] = await q.claim({ visibilityMs: 1500 })
+      t.equal(claimed.job, lapsing, 'the socket is full: the HTTP worker gets the second')
+      await eventually(async () => (await q.job(lapsing)).body.state === 'waiting', 'the HTTP hold lapsed', 20_000)
+      t.match((await q.job(kept)).body, { state: 'active', attempts: 1 }, 'the socket still holds its job, on its first attempt')
+      t.match(await worker.request({ action: 'ack', queue: 'bookings', job: kept }), { action: 'acked' })
+    }
+  },
+  {
+    name: 'an enqueue with a key repeated (a reconnected page that retries) gets the first job and follows it',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const before = await TestClient.connect(t, wsUrl)
+      const first = await before.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 }, key: 'visit-2199' })
+      t.match(first, { action: 'enqueued', queue: 'bookings', job: String, position: 1 })
+      before.socket.terminate()
+      const after = await TestClient.connect(t, wsUrl)
+      const again = await after.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 }, key: 'visit-2199' })
+      t.same({ ...again, id: undefined }, { ...first, id: undefined }, 'the same job and place')
+      t.match((await q.stats()).body, { enqueued: 1 })
+      const [held] = await q.claim()
+      await q.ack(held.job, held.receipt, { ticket: 5 })
+      t.same(await after.waitFor((f) => f.action === 'done'), { action: 'done', queue: 'bookings', job: first.job, result: { ticket: 5 } }, 'the repeat follows the job')
+      t.match(await after.request({ action: 'enqueue', queue: 'bookings', message: 1, key: 'bad key' }), { action: 'error', code: 'invalid_request' })
     }
   },
   {
