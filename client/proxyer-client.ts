@@ -625,6 +625,7 @@ export class ProxyerClient {
     const request = typeof frame.id === 'number' ? this.requests.get(frame.id) : undefined
     if (request === undefined) {
       if (frame.code === ErrorCode.tokenExpired) this.refresh()
+      if (frame.action === 'unsubscribed') this.left(frame.topic as string, serverError(frame, frame.topic as string))
       if (frame.action === 'error') this.emit('error', serverError(frame))
       return
     }
@@ -744,6 +745,17 @@ export class ProxyerClient {
     this.subscriptions.delete(topic)
     if (subscription.waiters.length === 0) this.emit('error', err)
     for (const waiter of subscription.waiters) waiter.reject(err)
+  }
+
+  /** The server left `topic` itself (a refreshed token may not subscribe to it): the subscription fails, for good. Its subscribe was answered before, so nothing waits on it. */
+  private left (topic: string, err: ProxyerError): void {
+    const subscription = this.subscriptions.get(topic)
+    /* c8 ignore next: the client left it too, its unsubscribe crossing the server's frame */
+    if (subscription === undefined) return
+    this.subscriptions.delete(topic)
+    clearTimeout(subscription.retry)
+    this.setSubscriptionState(topic, subscription, 'failed', err)
+    this.emit('error', err)
   }
 
   private reset (topic: string, subscription: Subscription, at: Position, reason: ResetEvent['reason']): void {
