@@ -227,7 +227,7 @@ export class RedisBroker implements Broker {
     try {
       reply = await this.commands.proxyerPublish(
         prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs,
-        maxTopics, key ?? '', idempotency.ttlMs
+        maxTopics, key ?? '', idempotency.ttlMs, history.topicMaxBytes, history.maxBytes
       )
     } catch (err) {
       throw publishFailure(err as Error)
