@@ -55,5 +55,5 @@ t.test('redis: the bytes of a history that expired are released, so the bound is
   t.equal((await historyBytes(url, 'later')).count, 20, 'a later topic keeps all of its own: the expired bytes were released, not counted')
   const total = Number(await direct.get('proxyer:history-total'))
   t.equal(total, Number(await direct.hget('proxyer:history-bytes', 'later')), 'the total counts the live history only')
-  t.same(await direct.zrange('proxyer:history-ages', 0, -1), ['later'])
+  t.same(await direct.zrange('proxyer:history-ages', '0', '-1'), ['later'])
 })
