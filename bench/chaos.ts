@@ -101,6 +101,8 @@ class Publisher {
   readonly accepted = new Map<number, number>()
   refused = 0
   unknown = 0
+  /** The unknown outcomes by what came back: a status, or `cut` for no reply. */
+  readonly unknownBy: Record<string, number> = {}
   private stopped = false
 
   constructor (private readonly url: string) {}
@@ -129,7 +131,11 @@ class Publisher {
       }
       // 503: not done, retry; 504 or a cut connection: the outcome is unknown, and the idempotency key makes the retry safe
       if (reply?.status === 503) this.refused++
-      else this.unknown++
+      else {
+        this.unknown++
+        const what = String(reply?.status ?? 'cut')
+        this.unknownBy[what] = (this.unknownBy[what] ?? 0) + 1
+      }
       await sleep(100)
     }
   }
@@ -210,7 +216,7 @@ async function main (): Promise<void> {
 
     const result = {
       date: new Date().toISOString(),
-      publisher: { accepted: publisher.accepted.size, refused503: publisher.refused, unknownOutcome: publisher.unknown },
+      publisher: { accepted: publisher.accepted.size, refused503: publisher.refused, unknownOutcome: publisher.unknown, unknownBy: publisher.unknownBy },
       sdk: figures(kinds.sdk, publisher.accepted),
       raw: figures(kinds.raw, publisher.accepted),
       rawSince: figures(kinds.rawSince, publisher.accepted)
