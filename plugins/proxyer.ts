@@ -27,7 +27,9 @@ export default fp(async (fastify) => {
     ? new RedisBroker({
       commands: fastify.redis,
       subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
-      probe: fastify.redis.duplicate({ connectionName: 'proxyer-probe' }),
+      // no command timeout: the probe judges a PING's wait itself, in time the event loop was free (a timer
+      // counts a long turn against Redis, and a PING failed by it would turn /ready 503 on a busy instance)
+      probe: fastify.redis.duplicate({ connectionName: 'proxyer-probe', commandTimeout: undefined }),
       prefix: config.REDIS_PREFIX,
       bridge: config.REDIS_BRIDGE,
       instanceId,

@@ -165,6 +165,28 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
     }
   },
   {
+    name: 'a refreshed token that grants less: the subscriptions it does not allow are left, each told (unsubscribed, forbidden), the rest stay',
+    run: async (t, start) => {
+      const { url, wsUrl } = await start(SECURED)
+      const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked', 'paid', 'zoo.>'] })}`)
+      for (const topic of ['booked', 'paid', 'zoo.*']) t.match(await client.request({ action: 'subscribe', topic }), { action: 'subscribed' })
+      const reply = await client.request({ action: 'auth', token: hsToken({ sub: 'u42', subscribe: ['paid'] }) })
+      t.match(reply, { action: 'authenticated' })
+      const told = client.frames.filter((f) => f.action === 'unsubscribed' && f.id === undefined)
+      t.same(told, ['booked', 'zoo.*'].map((topic) => ({ action: 'unsubscribed', topic, code: 'forbidden', error: `The token of "u42" may not subscribe on "${topic}"` })))
+      t.ok(client.frames.indexOf(told[1]) < client.frames.indexOf(reply), 'told before the auth is answered')
+      for (const topic of ['booked', 'zoo.north', 'paid']) {
+        const posted = await fetch(`${url}/publish/${topic}`, { method: 'POST', body: topic, headers: { 'content-type': 'text/plain', ...keyed.headers } })
+        t.equal(posted.status, 200)
+      }
+      await client.waitFor((f) => f.message === 'paid')
+      t.same(client.published.map((f) => f.topic), ['paid'], 'only the topic the new token allows still delivers')
+      t.match(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'error', code: 'forbidden' }, 'nor can it be subscribed again')
+      t.match(await client.request({ action: 'auth', token: hsToken({ sub: 'u42', subscribe: ['paid'] }) }), { action: 'authenticated' })
+      t.equal(client.frames.filter((f) => f.action === 'unsubscribed').length, 2, 'a refresh granting as much leaves nothing')
+    }
+  },
+  {
     name: 'a new token sent within the grace keeps the connection',
     run: async (t, start) => {
       const clock = new ManualClock()

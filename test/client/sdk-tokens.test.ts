@@ -119,3 +119,32 @@ t.test('a client closed while getToken() runs does not connect', async (t) => {
     t.same([client.state, errors], ['closed', []], `getToken() that ${outcome} after close(): nothing happens`)
   }
 })
+
+t.test('a refreshed token that no longer allows a topic: the server leaves it, and the SDK marks it failed with forbidden and does not ask again', async (t) => {
+  const { url, wsUrl } = await startApp(t, { ...SECURED, TOKEN_GRACE_MS: 100 })
+  const grants = [['user.u42.inbox', 'user.u42.news'], ['user.u42.inbox']]
+  let calls = 0
+  const client = new ProxyerClient(wsUrl, {
+    WebSocket,
+    tokenRefreshMarginMs: 2000,
+    getToken: () => hsToken({ sub: 'u42', subscribe: grants[Math.min(calls++, 1)] }, { expiresInSeconds: 3 })
+  })
+  t.teardown(() => client.close())
+  const errors: ProxyerError[] = []
+  client.on('error', (err) => errors.push(err))
+  const failed: unknown[] = []
+  client.on('subscription', (event) => { if (event.state === 'failed') failed.push(event) })
+  const messages: unknown[] = []
+  client.on('message', ({ message }) => messages.push(message))
+  await client.subscribe('user.u42.inbox')
+  await client.subscribe('user.u42.news')
+  await eventually(() => errors.length > 0, 'the news subscription is left at the refresh')
+  t.match(errors, [{ code: 'forbidden', topic: 'user.u42.news', message: /may not subscribe on "user.u42.news"/ }])
+  t.match(failed, [{ topic: 'user.u42.news', state: 'failed', error: { code: 'forbidden' } }])
+  t.equal(client.subscriptionState('user.u42.news'), undefined, 'forgotten: not asked for again')
+  t.equal(client.subscriptionState('user.u42.inbox'), 'active')
+  t.equal(await keyedPublish(url, 'user.u42.news', 'not for you'), 200)
+  t.equal(await keyedPublish(url, 'user.u42.inbox', 'still yours'), 200)
+  await eventually(() => messages.includes('still yours'), 'the allowed topic still delivers')
+  t.same(messages, ['still yours'])
+})

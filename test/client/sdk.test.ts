@@ -7,7 +7,7 @@ import {
   ProxyerClient, ProxyerError, TopicPosition,
   type ConnectionState, type Delivery, type ProxyerClientOptions, type ResetEvent, type RetryEvent, type SubscriptionEvent
 } from '../../client/proxyer-client.js'
-import { cutSockets, eventually, postText, startApp, waitForStatus } from '../helper.js'
+import { cutSockets, eventually, getJson, postText, startApp, waitForStatus } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 /** A client that records all it emits, closed when the test ends. */
@@ -136,14 +136,13 @@ t.test('a dropped connection: the client reconnects and resumes, every message o
   t.same(sdk.resets, [])
 })
 
-t.test('a publish whose reply never came rejects with connection_lost; close() rejects what waits', async (t) => {
+t.test('a publish whose reply never came is kept to be sent again with its key; close() rejects what waits', async (t) => {
   const { app, wsUrl } = await startApp(t)
   const sdk = new Recorder(t, wsUrl, { backoff: () => 60_000 })
   await sdk.client.subscribe('booked')
-  const inFlight = sdk.client.publish('booked', 'lost?')
+  const inFlight = t.rejects(sdk.client.publish('booked', 'lost?'), { code: 'closed' }, 'kept for the reconnect until close()')
   const leaving = sdk.client.unsubscribe('booked')
   cutSockets(app) // before the server reads the requests, so it never answers them
-  await t.rejects(inFlight, { code: 'connection_lost', topic: 'booked' })
   await leaving
   t.equal(sdk.client.state, 'reconnecting')
 
@@ -155,7 +154,29 @@ t.test('a publish whose reply never came rejects with connection_lost; close() r
   sdk.client.close()
   await queued
   await pending
+  await inFlight
   t.equal(sdk.client.state, 'closed')
+})
+
+t.test('a publish whose outcome is unknown (Redis froze) is sent again with its key until Redis answers: published once, answered as the first', async (t) => {
+  const redis = await RedisServer.start(t)
+  t.teardown(() => redis.signal('SIGCONT'))
+  const { url, wsUrl } = await startApp(t, { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: 1000 })
+  const watcher = new Recorder(t, wsUrl)
+  await watcher.client.subscribe('booked')
+  const sdk = new Recorder(t, wsUrl, { backoff: () => 100 })
+  await sdk.client.publish('booked', 'warm')
+  redis.signal('SIGSTOP')
+  // sent to Redis, which takes it but cannot answer: 504 outcome_unknown, then refusals (unavailable) while frozen
+  const publishing = sdk.client.publish('booked', 'once', { key: 'booking-7' })
+  await waitForStatus(`${url}/ready`, 503)
+  redis.signal('SIGCONT')
+  t.match(await publishing, { offset: 2 }, 'answered as the first attempt, which Redis ran once thawed')
+  t.equal((await getJson(`${url}/topics/booked`)).published, 2, 'published once')
+  t.same(sdk.errors, [], 'neither outcome_unknown nor unavailable was final')
+  await sdk.client.publish('booked', 'last')
+  await eventually(() => watcher.messages.some((m) => m.message === 'last'), 'the watcher has all')
+  t.same(watcher.messages.map((m) => m.message), ['warm', 'once', 'last'])
 })
 
 /** A publisher on a WebSocket of its own with all its publishes in flight at once: far cheaper than as many HTTP requests. */

@@ -7,7 +7,9 @@
  * of its last messages (ids OFFSET-0); `topics`: topics with recent messages, scored by last message;
  * `topic:TOPIC`: the pub/sub channel of its frames; `bridge-lease`: who relays REDIS_BRIDGE; `names`: every
  * topic and subscribed pattern, score 0, for listing them by name a page at a time (entries of expired ones
- * are removed as a page meets them); `idempotency:TOPIC|KEY`: a publish's first result under its key.
+ * are removed as a page meets them); `idempotency:TOPIC|KEY`: a publish's first result under its key;
+ * `history-bytes`, `history-total`, `history-ages`: the bytes histories keep, per topic and in all, and
+ * each topic's oldest kept message, for HISTORY_TOPIC_MAX_BYTES and HISTORY_MAX_BYTES (history-bytes.lua).
  */
 export const KeyPart = {
   instances: 'instances',
@@ -21,7 +23,10 @@ export const KeyPart = {
   channel: 'topic:',
   bridgeLease: 'bridge-lease',
   names: 'names',
-  idempotency: 'idempotency:'
+  idempotency: 'idempotency:',
+  historyBytes: 'history-bytes',
+  historyTotal: 'history-total',
+  historyAges: 'history-ages'
 } as const
 
 /** The names under one prefix. */

@@ -3,6 +3,7 @@
 -- channel, and sums the topic's subscribers over live instances. Returns { subscribers, offset, epoch },
 -- or { 0 } alone, changing nothing, when the topic is new and the topics index already holds maxTopics (ARGV[10]).
 -- With an idempotency key (ARGV[11], kept ARGV[12] ms), a repeat publishes nothing and returns the first result.
+-- The history is kept within HISTORY_TOPIC_MAX_BYTES (ARGV[13]) and HISTORY_MAX_BYTES (ARGV[14]) by history-bytes.lua.
 -- KEY (keys.ts) and FRAME_TAIL (the publish frame's tail from src/contract/frames.ts, cut around
 -- its offset and epoch) are defined above this script when it is loaded.
 local prefix, topic, head, now, ttl, liveSince, fresh, size, historyTtl, maxTopics =
@@ -25,11 +26,7 @@ redis.call('HSET', stats, 'lastPublishedAt', now)
 redis.call('ZADD', prefix .. KEY.topics, now, topic)
 redis.call('ZADD', prefix .. KEY.names, 0, topic)
 local frame = head .. FRAME_TAIL[1] .. offset .. FRAME_TAIL[2] .. epoch .. FRAME_TAIL[3]
-if size > 0 then
-  local history = prefix .. KEY.history .. topic
-  redis.call('XADD', history, 'MAXLEN', size, offset .. '-0', 'f', frame, 't', now)
-  redis.call('PEXPIRE', history, historyTtl)
-end
+if size > 0 then keepHistory(prefix, topic, offset, frame, tonumber(now), size, tonumber(historyTtl), tonumber(ARGV[13]), tonumber(ARGV[14])) end
 local subscribers = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', prefix .. KEY.instances, liveSince, '+inf')) do
   subscribers = subscribers + tonumber(redis.call('HGET', prefix .. KEY.subs .. id, topic) or '0')

@@ -28,7 +28,8 @@ export interface RedisBrokerOptions {
   subscriber: Redis
   /**
    * For the readiness PING only; the broker owns it and closes it. On the command connection a PING
-   * would wait behind a burst of publishes, and a busy Redis would pass for a frozen one.
+   * would wait behind a burst of publishes, and a busy Redis would pass for a frozen one. Without a command
+   * timeout: the probe judges the wait itself (redis-probe.ts).
    */
   probe: Redis
   prefix: string
@@ -227,7 +228,7 @@ export class RedisBroker implements Broker {
     try {
       reply = await this.commands.proxyerPublish(
         prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs,
-        maxTopics, key ?? '', idempotency.ttlMs
+        maxTopics, key ?? '', idempotency.ttlMs, history.topicMaxBytes, history.maxBytes
       )
     } catch (err) {
       throw publishFailure(err as Error)
@@ -308,7 +309,9 @@ export class RedisBroker implements Broker {
     clearInterval(this.heartbeat)
     this.probe.stop()
     await this.figures.leave()
-    await Promise.all([closeRedis(this.subscriber), closeRedis(this.options.probe)])
+    // the probe has no command timeout, so a QUIT to a frozen Redis would wait for ever; it holds nothing to finish
+    this.options.probe.disconnect()
+    await closeRedis(this.subscriber)
   }
 
   /** A frame on a topic's channel, handed to the topic's local subscribers; other channels are the bridge's. */

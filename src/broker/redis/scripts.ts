@@ -24,7 +24,7 @@ function read (name: string): string {
 }
 
 /** Each script with what it uses defined above it. */
-const PUBLISH = KEYS + frameTail() + read('epoch.lua') + read('idempotency.lua') + read('publish.lua')
+const PUBLISH = KEYS + frameTail() + read('epoch.lua') + read('idempotency.lua') + read('history-bytes.lua') + read('publish.lua')
 const HISTORY = KEYS + read('epoch.lua') + read('history.lua')
 const FIGURES = KEYS + read('figures.lua')
 const TOPIC_PAGE = KEYS + read('topic-page.lua')
@@ -36,7 +36,8 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** publish.lua */
     proxyerPublish (prefix: string, topic: string, head: string, now: number, ttlMs: number, liveSince: number,
-      freshEpoch: string, historySize: number, historyTtlMs: number, maxTopics: number, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string] | [0]>
+      freshEpoch: string, historySize: number, historyTtlMs: number, maxTopics: number, idempotencyKey: string, idempotencyTtlMs: number,
+      historyTopicMaxBytes: number, historyMaxBytes: number): Promise<[number, number, string] | [0]>
     /** history.lua */
     proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
       subscribing: 0 | 1, newest: 0 | 1, maxBytes: number): Promise<[string, string, RawEntry[]] | null>
