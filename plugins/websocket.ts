@@ -25,7 +25,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ clock?: Clock }>(async (fastify, options) => {
-  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(), clock: options.clock ?? systemClock, faults: new ConnectionFaults() }
+  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(fastify.metrics.figures), clock: options.clock ?? systemClock, faults: new ConnectionFaults() }
   fastify.decorate('connections', connections)
 
   const heartbeat = setInterval(() => {
@@ -52,4 +52,4 @@ export default fp<{ clock?: Clock }>(async (fastify, options) => {
       for (const client of clients) client.terminate()
     }
   })
-}, { name: 'websocket', dependencies: ['config'] })
+}, { name: 'websocket', dependencies: ['config', 'metrics'] })

@@ -16,6 +16,7 @@ import { Session } from './session.js'
 import { encodeTextFrame, websocketFrameOf } from './websocket-frame.js'
 import type { Batched, WriteBatcher } from './write-batcher.js'
 import type { ConnectionFaults } from './connection-faults.js'
+import type { TrafficFigures } from '../metrics/traffic-figures.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
@@ -67,7 +68,8 @@ export class ClientConnection implements Subscriber, Batched {
     private readonly log: ConnectionLogger,
     { identity, authenticator, clock }: ConnectionIdentity,
     private readonly faults: ConnectionFaults,
-    queues: WorkQueue
+    queues: WorkQueue,
+    private readonly figures: TrafficFigures
   ) {
     this.access = new ConnectionAccess(identity, authenticator, clock, limits.tokenGraceMs, {
       expired: (graceMs) => this.refuse(ErrorCode.tokenExpired, `The token has expired: send {"action":"auth","token":...} with a new one within ${graceMs} ms`),
@@ -75,9 +77,9 @@ export class ClientConnection implements Subscriber, Batched {
       lapsed: () => this.queue.enqueue(() => { if (this.access.inGrace) this.close(CloseCode.unauthorized, 'token expired') })
     })
     const send = (frame: string): void => this.send(frame)
-    const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send)
+    const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send, figures)
     this.session = new Session(broker, this, limits.maxSubscriptions, send, () => this.closed, log,
-      this.access, (code, reason) => this.close(code, reason), queueRequests)
+      this.access, (code, reason) => this.close(code, reason), queueRequests, figures)
     this.queue = new RequestQueue(this.session, (err) => this.fail(err))
     socket.on('message', (data, isBinary) => {
       try {
@@ -95,14 +97,21 @@ export class ClientConnection implements Subscriber, Batched {
   /** Queues the shared, ready-framed bytes for this turn's write: no per-subscriber copy or framing. */
   deliver (publication: Publication): boolean {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return true
-    return this.write(websocketFrameOf(publication))
+    const first = publication.encoded === undefined
+    if (!this.write(websocketFrameOf(publication))) return false
+    this.figures.wsDeliveries++
+    // timed once per publication, however many subscribers it has
+    if (first && publication.acceptedAt !== undefined) this.batcher.time(publication)
+    return true
   }
 
   /** Writes this turn's frames; a socket closed meanwhile drops them. */
   flush (): void {
     const frames = this.pending.splice(0)
+    const bytes = this.pendingBytes
     this.pendingBytes = 0
     if (frames.length === 0 || this.socket.readyState !== this.socket.OPEN) return
+    this.figures.sentBytes.ws += bytes
     try {
       this.batcher.writer.write(this.rawSocket, frames)
     } catch (err) {
@@ -145,6 +154,7 @@ export class ClientConnection implements Subscriber, Batched {
     if (!admitted) {
       // answered like any other refusal, never dropped: a client that keeps flooding only gets more refusals
       const { perSecond, burst } = this.access.identity.rateLimit as RateLimit
+      this.figures.rateLimited.ws++
       this.refuse(ErrorCode.rateLimited, `Too many requests: at most ${perSecond} a second (${burst} at once); this one was not run, send it again later`, request.id)
       return
     }
@@ -166,6 +176,7 @@ export class ClientConnection implements Subscriber, Batched {
     // measured before this turn's frames reach the socket: a burst in one turn does not cut a client that reads
     if (this.socket.bufferedAmount > this.limits.maxQueuedBytes) {
       this.log.warn({ queued: this.socket.bufferedAmount }, 'closing a slow consumer')
+      this.figures.slowConsumerCuts++
       this.close(CloseCode.slowConsumer, 'slow consumer')
       return false
     }
