@@ -125,6 +125,11 @@ export class TopicRegistry {
     return [...this.entries].filter(([topic, entry]) => entry.subscribers.size > 0 && !isTopicPattern(topic)).map(([topic]) => topic)
   }
 
+  /** Patterns with a local subscriber, to tell them of a break. */
+  subscribedPatterns (): string[] {
+    return [...this.entries].filter(([name, entry]) => entry.subscribers.size > 0 && isTopicPattern(name)).map(([name]) => name)
+  }
+
   /** Forgets topics without subscribers whose last message is older than `ttlMs`. */
   sweep (ttlMs: number, now = Date.now()): void {
     for (const [topic, entry] of this.entries) {

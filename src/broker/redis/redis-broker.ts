@@ -364,7 +364,11 @@ export class RedisBroker implements Broker {
       missed.push([topic, since])
     }
     if (topics.length > 0) await this.subscriber.subscribe(...topics.map((topic) => this.keys.channel(topic)))
-    if (this.registry.hasPatterns) await this.subscriber.psubscribe(this.everyTopic)
+    if (this.registry.hasPatterns) {
+      await this.subscriber.psubscribe(this.everyTopic)
+      // a pattern's topics are not known here, so nothing can be replayed: say so, once, and carry on live
+      for (const pattern of this.registry.subscribedPatterns()) this.registry.notify(pattern, Publication.fromText(resumedFrame(pattern)))
+    }
     await Promise.all(missed.map(([topic, since]) => this.catchUp(topic, since)))
     await this.bridge.restart()
     this.options.log.info({ topics: topics.length, caughtUp: missed.length }, 'subscribed to Redis')
