@@ -1,18 +1,28 @@
 /**
  * Wildcard matching cost: deliveries a second with 10,000 pattern subscriptions (`zoo.zN.*`) against
  * 10,000 exact ones (`zoo.zN.booked`), 100 connections of 100 each, one publisher cycling over the
- * 10,000 topics with 256 publishes in flight. Rounds alternate; `npm run bench:wildcards [-- --redis]`.
+ * 10,000 topics with 256 publishes in flight. `npm run bench:wildcards [-- --redis] [-- --rounds=N]`.
+ *
+ * The two kinds run in pairs, one after the other in alternating order, each on a fresh server (and in
+ * Redis mode a fresh redis-server of its own, never the machine's shared one); the figure is the median
+ * of the pairs' ratios, so load that drifts over the run shifts both sides of a pair alike. The server
+ * and its Redis run on core 0 and this process (the clients) on core 1, where taskset is found.
  */
-import { spawn } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket from 'ws'
-import { freePort, pinning } from './lib/launch.js'
+import { freePort, Launched, pinning, waitForPort } from './lib/launch.js'
+import { GENERATOR_CORE, SERVER_CORE } from './lib/cores.js'
+import { medianWithExtremes } from './lib/median.js'
 
 const TOPICS = 10_000
 const CONNECTIONS = 100
 const WINDOW = 256
 const MEASURE_MS = 5000
-const redisUrl = process.argv.includes('--redis') ? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' : undefined
+const redis = process.argv.includes('--redis')
+const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? 7)
+if (pinning) spawnSync('taskset', ['-cp', String(GENERATOR_CORE), String(process.pid)])
 
 async function open (url: string): Promise<WebSocket> {
   const socket = new WebSocket(url)
@@ -36,12 +46,19 @@ async function request (socket: WebSocket, frame: object): Promise<void> {
 
 async function round (kind: 'exact' | 'pattern'): Promise<number> {
   const port = await freePort()
-  const argv = ['node', '--import', 'tsx', 'src/server.ts']
-  const server = spawn(pinning ? 'taskset' : argv[0], pinning ? ['-c', '0', ...argv] : argv.slice(1), {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: `bench${port}:` }) },
-    stdio: 'inherit'
-  })
+  const launched: Launched[] = []
+  const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' }
+  if (redis) {
+    const redisPort = await freePort()
+    const server = new Launched('redis-server', ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { core: SERVER_CORE, cwd: process.cwd() })
+    launched.push(server)
+    await waitForPort(redisPort, server)
+    env.REDIS_URL = `redis://127.0.0.1:${redisPort}`
+  }
+  const server = new Launched('proxyer', ['node', '--import', 'tsx', 'src/server.ts'], { core: SERVER_CORE, cwd: process.cwd(), env })
+  launched.push(server)
   try {
+    await waitForPort(port, server)
     const url = `ws://127.0.0.1:${port}/message`
     for (;;) {
       try { await (await open(url)).close(); break } catch { await sleep(100) }
@@ -69,19 +86,18 @@ async function round (kind: 'exact' | 'pattern'): Promise<number> {
     for (const socket of [...subscribers, publisher]) socket.terminate()
     return rate
   } finally {
-    server.kill('SIGTERM')
-    await new Promise((resolve) => server.once('exit', resolve))
+    for (const child of launched.reverse()) await child.stop()
   }
 }
 
-const rates: Record<'exact' | 'pattern', number[]> = { exact: [], pattern: [] }
-for (let i = 0; i < 3; i++) {
+const ratios: number[] = []
+console.log(`${redis ? 'redis' : 'embedded'}: ${rounds} pairs of rounds, load average at start ${loadavg().map((load) => load.toFixed(1)).join(' ')}`)
+for (let i = 0; i < rounds; i++) {
   const order: Array<'exact' | 'pattern'> = i % 2 === 0 ? ['exact', 'pattern'] : ['pattern', 'exact']
-  for (const kind of order) {
-    const rate = await round(kind)
-    rates[kind].push(rate)
-    console.log(`${redisUrl === undefined ? 'embedded' : 'redis'} ${kind}: ${Math.round(rate).toLocaleString('en')} deliveries/s`)
-  }
+  const rate: Record<string, number> = {}
+  for (const kind of order) rate[kind] = await round(kind)
+  ratios.push(rate.pattern / rate.exact)
+  console.log(`pair ${i + 1}: exact ${Math.round(rate.exact).toLocaleString('en')}, pattern ${Math.round(rate.pattern).toLocaleString('en')} deliveries/s: ${(rate.pattern / rate.exact).toFixed(2)}x`)
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-console.log(`median ratio pattern/exact: ${(median(rates.pattern) / median(rates.exact)).toFixed(2)}x`)
+const { median, min, max } = medianWithExtremes(ratios)
+console.log(`median ratio pattern/exact over ${rounds} pairs: ${median?.toFixed(2)}x (from ${min?.toFixed(2)}x to ${max?.toFixed(2)}x); load average at end ${loadavg().map((load) => load.toFixed(1)).join(' ')}`)

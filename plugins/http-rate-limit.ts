@@ -11,6 +11,7 @@ export default fp(async (fastify) => {
     timeWindow: 1000,
     // request.ip: the client's address, or the one a trusted proxy (TRUST_PROXY) forwarded
     keyGenerator: (request) => request.ip,
-    allowList: (request) => fastify.access.isApiKey(bearerOf(request))
+    allowList: (request) => fastify.access.isApiKey(bearerOf(request)),
+    onExceeded: () => { fastify.metrics.figures.rateLimited.http++ }
   })
-}, { name: 'http-rate-limit', dependencies: ['access'] })
+}, { name: 'http-rate-limit', dependencies: ['access', 'metrics'] })

@@ -32,6 +32,7 @@ export default fp(async (fastify) => {
       probe: fastify.redis.duplicate({ connectionName: 'proxyer-probe', commandTimeout: undefined }),
       prefix: config.REDIS_PREFIX,
       bridge: config.REDIS_BRIDGE,
+      countBridged: () => { fastify.metrics.figures.publishes.bridge++ },
       instanceId,
       instanceTtlMs: config.INSTANCE_TTL_MS,
       topicTtlMs,
@@ -48,4 +49,4 @@ export default fp(async (fastify) => {
   await broker.connect()
   fastify.decorate('proxyer', broker)
   fastify.addHook('onClose', async () => broker.close())
-}, { name: 'proxyer', dependencies: ['config', 'websocket', 'redis'] })
+}, { name: 'proxyer', dependencies: ['config', 'metrics', 'websocket', 'redis'] })

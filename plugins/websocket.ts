@@ -34,7 +34,7 @@ export default fp<{ clock?: Clock }>(async (fastify, options) => {
   if (typeof handleWrites === 'string') fastify.log.warn({ reason: handleWrites }, 'socket writes go through the stream: the check of the Node internals for handle writes failed')
   const connections: ConnectionSet = {
     open: new Set(),
-    batcher: new WriteBatcher(typeof handleWrites === 'string' ? undefined : handleWrites),
+    batcher: new WriteBatcher(fastify.metrics.figures, typeof handleWrites === 'string' ? undefined : handleWrites),
     clock: options.clock ?? systemClock,
     faults: new ConnectionFaults(),
     socketWrites
@@ -65,4 +65,4 @@ export default fp<{ clock?: Clock }>(async (fastify, options) => {
       for (const client of clients) client.terminate()
     }
   })
-}, { name: 'websocket', dependencies: ['config'] })
+}, { name: 'websocket', dependencies: ['config', 'metrics'] })

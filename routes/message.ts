@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { ClientConnection } from '../src/transport/client-connection.js'
 import { refuseUnauthenticated, releaseUpgrade } from '../src/transport/upgrade.js'
+import { ErrorCode } from '../src/contract/codes.js'
 
 const messageRoute: FastifyPluginAsync = async (fastify) => {
   const { config, connections, access } = fastify
@@ -19,10 +20,13 @@ const messageRoute: FastifyPluginAsync = async (fastify) => {
   fastify.get('/message', { websocket: true }, (socket, request) => {
     releaseUpgrade(socket, request.raw)
     const { authentication } = request
-    if (!authentication.ok) return refuseUnauthenticated(socket, authentication.error)
+    if (!authentication.ok) {
+      fastify.metrics.figures.countError('ws', ErrorCode.unauthorized)
+      return refuseUnauthenticated(socket, authentication.error)
+    }
     // the identity's rate limit (none for API keys) and permissions are judged on every request
     const identity = { identity: authentication.identity, authenticator: access, clock: connections.clock }
-    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity, connections.faults, fastify.queues)
+    const connection = new ClientConnection(socket, request.raw.socket, fastify.proxyer, connections.batcher, limits, log, identity, connections.faults, fastify.queues, fastify.metrics.figures)
     connections.open.add(connection)
     socket.on('close', () => connections.open.delete(connection))
   })

@@ -58,7 +58,7 @@ const publishRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     const message = typeof body === 'string' ? body : body.message
     // a retried POST with the same key publishes nothing and gets the first answer
     const result = await fastify.proxyer.publish(request.params.topic, message, request.headers['idempotency-key'])
-    fastify.metrics.publishes.inc({ transport: 'http' })
+    fastify.metrics.figures.publishes.http++
     return result
   })
 }

@@ -57,6 +57,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   await app.register(configPlugin, { config })
+  // before the plugins and routes that count their traffic on it
+  await app.register(metricsPlugin)
   await app.register(brokerErrorsPlugin)
   await app.register(jsonBodyPlugin)
   await app.register(websocketPlugin, { clock: options.clock })
@@ -69,7 +71,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(redisPlugin)
   await app.register(proxyerPlugin)
   await app.register(queuesPlugin)
-  await app.register(metricsPlugin)
   await app.register(staticPlugin)
   await app.register(apiDocsPlugin)
 

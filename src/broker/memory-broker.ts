@@ -82,7 +82,7 @@ export class MemoryBroker implements Broker {
     const log = this.log(topic)
     const offset = log.offset + 1
     const at = Date.now()
-    const publication = Publication.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch))
+    const publication = Publication.fromText(publishFrameHead(topic, message) + publishFrameTail(offset, log.epoch), performance.now())
     this.historyBytes += log.append({ offset, publication, message, at })
     if (this.historyBytes > this.options.history.maxBytes) this.trimHistory()
     const subscribers = this.registry.publish(topic, publication, at)

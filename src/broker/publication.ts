@@ -7,11 +7,15 @@ export class Publication {
    */
   encoded: Buffer | undefined
 
-  /** `payload` is the publish frame's JSON text (src/contract/frames.ts), as UTF-8. */
-  constructor (readonly payload: Buffer) {}
+  /**
+   * `payload` is the publish frame's JSON text (src/contract/frames.ts), as UTF-8. `acceptedAt` is
+   * performance.now() when this instance took the publish (in Redis mode, when its frame came from Redis),
+   * where its publish-to-write time starts; replays and notices have none and are not timed.
+   */
+  constructor (readonly payload: Buffer, readonly acceptedAt?: number) {}
 
-  static fromText (text: string): Publication {
-    return new Publication(Buffer.from(text))
+  static fromText (text: string, acceptedAt?: number): Publication {
+    return new Publication(Buffer.from(text), acceptedAt)
   }
 
   /** The offset the frame carries; read only when a recovery needs it. */

@@ -74,7 +74,13 @@ export class TopicRegistry {
   publishToPatterns (topic: string, publication: Publication, skipExact: boolean): void {
     const matching = this.patterns.match(topic)
     if (matching.length === 0) return
-    const reached = new Set<Subscriber>(skipExact ? this.entries.get(topic)?.subscribers : undefined)
+    const exact = skipExact ? this.entries.get(topic)?.subscribers : undefined
+    // one pattern and nobody to skip, the common case: no set of who was reached for each message
+    if (matching.length === 1 && (exact === undefined || exact.size === 0)) {
+      deliverAll(matching[0], publication, undefined)
+      return
+    }
+    const reached = new Set<Subscriber>(exact)
     for (const pattern of matching) deliverAll(pattern, publication, reached)
   }
 
@@ -117,6 +123,11 @@ export class TopicRegistry {
   /** Topics (not patterns) with a local subscriber, for resubscribing a backend. */
   subscribedTopics (): string[] {
     return [...this.entries].filter(([topic, entry]) => entry.subscribers.size > 0 && !isTopicPattern(topic)).map(([topic]) => topic)
+  }
+
+  /** Patterns with a local subscriber, to tell them of a break. */
+  subscribedPatterns (): string[] {
+    return [...this.entries].filter(([name, entry]) => entry.subscribers.size > 0 && isTopicPattern(name)).map(([name]) => name)
   }
 
   /** Forgets topics without subscribers whose last message is older than `ttlMs`. */

@@ -44,7 +44,10 @@ export function publishFramePosition (frame: Buffer): Position {
   }
 }
 
-/** Tells a topic's subscribers that messages published while this instance was cut from the others may be missing. */
-export function resumedFrame (topic: string, position: Position): string {
-  return JSON.stringify({ action: 'resumed', topic, recovered: false, offset: position.offset, epoch: position.epoch })
+/**
+ * Tells a topic's subscribers that messages published while this instance was cut from the others may be
+ * missing; a pattern's, with no position (`position` undefined), as positions are per topic.
+ */
+export function resumedFrame (topic: string, position?: Position): string {
+  return JSON.stringify({ action: 'resumed', topic, recovered: false, offset: position?.offset, epoch: position?.epoch })
 }

@@ -205,13 +205,15 @@ export type QueueFrame = Static<typeof EnqueuedFrame> | Static<typeof PositionFr
 /**
  * After the server's own link to the other instances came back: the messages published meanwhile
  * could not all be replayed (a new epoch, or trimmed from history); the topic carries on from here.
+ * For a pattern, always after such a break and without a position (positions are per topic): messages
+ * to its topics published meanwhile through other instances may be missing.
  */
 export const ResumedFrame = Type.Object({
   action: Type.Literal('resumed'),
-  topic: Topic,
+  topic: TopicFilter,
   recovered: Type.Literal(false),
-  offset: Type.Integer({ minimum: 0 }),
-  epoch: Type.String()
+  offset: Type.Optional(Type.Integer({ minimum: 0, description: 'absent for a pattern' })),
+  epoch: Type.Optional(Type.String({ description: 'absent for a pattern' }))
 })
 export type ServerFrame = Static<typeof PublishFrame> | Static<typeof SubscribedFrame> | Static<typeof UnsubscribedFrame> |
   Static<typeof PublishedFrame> | Static<typeof PongFrame> | Static<typeof AuthenticatedFrame> | Static<typeof ErrorFrame> |

@@ -17,6 +17,7 @@ import { encodeTextFrame, websocketFrameOf } from './websocket-frame.js'
 import type { Batched, WriteBatcher } from './write-batcher.js'
 import type { ConnectionFaults } from './connection-faults.js'
 import type { QueuedBytes } from './handle-writes.js'
+import type { TrafficFigures } from '../metrics/traffic-figures.js'
 
 export interface ConnectionLimits {
   maxSubscriptions: number
@@ -70,7 +71,8 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
     private readonly log: ConnectionLogger,
     { identity, authenticator, clock }: ConnectionIdentity,
     private readonly faults: ConnectionFaults,
-    queues: WorkQueue
+    queues: WorkQueue,
+    private readonly figures: TrafficFigures
   ) {
     this.access = new ConnectionAccess(identity, authenticator, clock, limits.tokenGraceMs, {
       expired: (graceMs) => this.refuse(ErrorCode.tokenExpired, `The token has expired: send {"action":"auth","token":...} with a new one within ${graceMs} ms`),
@@ -78,9 +80,9 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
       lapsed: () => this.queue.enqueue(() => { if (this.access.inGrace) this.close(CloseCode.unauthorized, 'token expired') })
     })
     const send = (frame: string): void => this.send(frame)
-    const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send)
+    const queueRequests = new QueueRequests(queues, { maxWatchedJobs: limits.maxWatchedJobs, maxConsumptions: limits.maxSubscriptions }, send, figures)
     this.session = new Session(broker, this, limits.maxSubscriptions, send, () => this.closed, log,
-      this.access, (code, reason) => this.close(code, reason), queueRequests)
+      this.access, (code, reason) => this.close(code, reason), queueRequests, figures)
     this.queue = new RequestQueue(this.session, (err) => this.fail(err))
     socket.on('message', (data, isBinary) => {
       try {
@@ -98,7 +100,12 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
   /** Queues the shared, ready-framed bytes for this turn's write: no per-subscriber copy or framing. */
   deliver (publication: Publication): boolean {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return true
-    return this.write(websocketFrameOf(publication))
+    const first = publication.encoded === undefined
+    if (!this.write(websocketFrameOf(publication))) return false
+    this.figures.wsDeliveries++
+    // timed once per publication, however many subscribers it has
+    if (first && publication.acceptedAt !== undefined) this.batcher.time(publication)
+    return true
   }
 
   /** Writes this turn's frames; a socket closed meanwhile drops them. */
@@ -106,6 +113,7 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
     // the one array is written from and emptied: the writer keeps the frames (or a copy), never the array
     const frames = this.pending
     const open = frames.length > 0 && this.socket.readyState === this.socket.OPEN
+    if (open) this.figures.sentBytes.ws += this.pendingBytes
     this.pendingBytes = 0
     try {
       if (open) this.batcher.writer.write(this.rawSocket, frames, this)
@@ -150,6 +158,7 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
     if (!admitted) {
       // answered like any other refusal, never dropped: a client that keeps flooding only gets more refusals
       const { perSecond, burst } = this.access.identity.rateLimit as RateLimit
+      this.figures.rateLimited.ws++
       this.refuse(ErrorCode.rateLimited, `Too many requests: at most ${perSecond} a second (${burst} at once); this one was not run, send it again later`, request.id)
       return
     }
@@ -172,6 +181,7 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
     const queued = this.socket.bufferedAmount + this.handleQueued
     if (queued > this.limits.maxQueuedBytes) {
       this.log.warn({ queued }, 'closing a slow consumer')
+      this.figures.slowConsumerCuts++
       this.close(CloseCode.slowConsumer, 'slow consumer')
       return false
     }

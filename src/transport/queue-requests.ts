@@ -3,6 +3,7 @@ import { ErrorCode } from '../contract/codes.js'
 import { errorFrame, queueFrame } from '../contract/frames.js'
 import type { QueueRequest, RequestIdValue } from '../contract/schemas.js'
 import { isJobId } from '../queue/job-id.js'
+import type { TrafficFigures } from '../metrics/traffic-figures.js'
 import { QueueFullError, type ClaimedJob, type Consumption, type HoldOutcome, type JobConsumer, type JobEvent, type WorkQueue } from '../queue/work-queue.js'
 
 export interface QueueRequestLimits {
@@ -31,7 +32,8 @@ export class QueueRequests implements JobConsumer {
   constructor (
     private readonly queues: WorkQueue,
     private readonly limits: QueueRequestLimits,
-    private readonly send: (frame: string) => void
+    private readonly send: (frame: string) => void,
+    private readonly figures: TrafficFigures
   ) {}
 
   async run (request: QueueRequest): Promise<void> {
@@ -60,6 +62,7 @@ export class QueueRequests implements JobConsumer {
   }
 
   private refuse (code: ErrorCode, error: string, id: RequestIdValue | undefined): void {
+    this.figures.countError('ws', code)
     this.send(errorFrame(code, error, id))
   }
 

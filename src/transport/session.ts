@@ -7,6 +7,7 @@ import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
 import type { ConnectionAccess } from './connection-access.js'
 import type { QueueRequests } from './queue-requests.js'
+import type { TrafficFigures } from '../metrics/traffic-figures.js'
 
 export interface SessionLogger {
   warn (obj: object, msg: string): void
@@ -32,7 +33,8 @@ export class Session {
     private readonly log: SessionLogger,
     private readonly access: ConnectionAccess,
     private readonly close: (code: number, reason: string) => void,
-    private readonly queueRequests: QueueRequests
+    private readonly queueRequests: QueueRequests,
+    private readonly figures: TrafficFigures
   ) {}
 
   startPublish (request: { topic: string, message: unknown, key?: string }): Promise<PublishResult> {
@@ -88,6 +90,7 @@ export class Session {
   }
 
   sendError (code: ErrorCode, error: string, id?: RequestIdValue): void {
+    this.figures.countError('ws', code)
     this.send(errorFrame(code, error, id))
   }
 
@@ -173,6 +176,7 @@ export class Session {
 
   private async publish (publishing: Promise<PublishResult>, id: RequestIdValue | undefined): Promise<void> {
     const result = await publishing
+    this.figures.publishes.ws++
     if (id !== undefined) this.send(replyFrame('published', id, { ...result }))
   }
 }

@@ -3,6 +3,9 @@ import t from 'tap'
 import { PatternTrie } from '../../src/broker/pattern-trie.js'
 import { SortedNames } from '../../src/broker/sorted-names.js'
 import { IdempotencyKeys } from '../../src/broker/idempotency-keys.js'
+import { TopicRegistry } from '../../src/broker/topic-registry.js'
+import { Publication } from '../../src/broker/publication.js'
+import type { Subscriber } from '../../src/broker/broker.js'
 
 t.test('the pattern tree matches * as one segment and > as one or more, and prunes what it no longer needs', async (t) => {
   const trie = new PatternTrie<string>()
@@ -56,4 +59,35 @@ t.test('idempotency keys expire after their TTL and are bounded in number', asyn
   keys.remember('t', 'k3', result(3), 2002)
   t.equal(keys.get('t', 'k1', 2003), undefined, 'the oldest went past the bound')
   t.same(keys.get('t', 'k3', 2003), result(3))
+})
+
+t.test('the registry hands a frame from the every-topic subscription to each pattern subscriber once, skipping the topic\'s own', async (t) => {
+  const registry = new TopicRegistry()
+  const received = new Map<string, string[]>()
+  const subscriber = (name: string): Subscriber => ({
+    deliver: (publication) => {
+      received.set(name, [...received.get(name) ?? [], publication.payload.toString()])
+      return true
+    }
+  })
+  const [exact, patterned, both, leaving] = ['exact', 'patterned', 'both', 'leaving'].map(subscriber)
+  registry.add('zoo.*', patterned)
+  registry.publishToPatterns('park.north', Publication.fromText('no pattern matches'), true)
+  registry.publishToPatterns('zoo.north', Publication.fromText('one pattern, no topic entry'), true)
+  registry.publishToPatterns('zoo.north', Publication.fromText('one pattern, not skipping'), false)
+  // a topic entry left with nobody on it (its subscriber gone after a message)
+  registry.add('zoo.south', leaving)
+  registry.publish('zoo.south', Publication.fromText('to the topic'), Date.now(), true)
+  registry.remove('zoo.south', leaving)
+  registry.publishToPatterns('zoo.south', Publication.fromText('one pattern, an empty topic entry'), true)
+  registry.add('zoo.east', exact)
+  registry.add('zoo.*', exact)
+  registry.publishToPatterns('zoo.east', Publication.fromText('skips who has the topic itself'), true)
+  registry.add('zoo.>', both)
+  registry.add('zoo.*', both)
+  registry.publishToPatterns('zoo.west', Publication.fromText('two patterns'), true)
+  t.same(received.get('patterned'), ['one pattern, no topic entry', 'one pattern, not skipping', 'one pattern, an empty topic entry', 'skips who has the topic itself', 'two patterns'])
+  t.same(received.get('exact'), ['two patterns'], 'the topic\'s own subscriber got it on the topic\'s channel instead')
+  t.same(received.get('both'), ['two patterns'], 'two matching patterns, one delivery')
+  t.same(received.get('leaving'), ['to the topic'])
 })

@@ -2,7 +2,9 @@
 import t from 'tap'
 import WebSocket from 'ws'
 import { ProxyerClient } from '../../client/proxyer-client.js'
-import { eventually, startApp, TestClient } from '../helper.js'
+import { Value } from '@sinclair/typebox/value'
+import { eventually, publish, startApp, TestClient } from '../helper.js'
+import { ResumedFrame } from '../../src/contract/schemas.js'
 import { RedisServer } from '../redis-server.js'
 
 t.test('pub/sub connections cut while another instance accepts publishes: raw subscribers lose nothing', async (t) => {
@@ -57,4 +59,33 @@ t.test('the SDK, told that its instance resumed with a gap, asks again from its 
   await client.publish('booked', 'after')
   await eventually(() => messages.includes('after'), 'the new epoch\'s message arrives')
   t.same(messages, ['before', 'after'], 'each once')
+})
+
+t.test('pattern subscribers, whose topics cannot be replayed, are told once per pattern that messages may be missing, and go on live', async (t) => {
+  const redis = await RedisServer.start(t)
+  const env = { REDIS_URL: redis.url, INSTANCE_TTL_MS: 1500 }
+  const a = await startApp(t, { ...env, INSTANCE_ID: 'a' })
+  const b = await startApp(t, { ...env, INSTANCE_ID: 'b' })
+  const patterned = await TestClient.connect(t, a.wsUrl)
+  await patterned.request({ action: 'subscribe', topic: 'zoo.*' })
+  await patterned.request({ action: 'subscribe', topic: 'zoo.>' })
+  const exact = await TestClient.connect(t, a.wsUrl)
+  await exact.request({ action: 'subscribe', topic: 'zoo.north' })
+  await publish(b.url, 'zoo.north', 'before')
+  await patterned.waitFor((f) => f.message === 'before')
+  await exact.waitFor((f) => f.message === 'before')
+
+  await redis.client(t).call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  const notices = [await patterned.waitFor((f) => f.action === 'resumed' && f.topic === 'zoo.*', 10_000), await patterned.waitFor((f) => f.action === 'resumed' && f.topic === 'zoo.>')]
+  for (const notice of notices) {
+    t.same(Object.keys(notice).sort(), ['action', 'recovered', 'topic'], 'no position: positions are per topic')
+    t.ok(Value.Check(ResumedFrame, notice), `${JSON.stringify(notice)} fits the contract`)
+  }
+  await eventually(async () => (await fetch(`${a.url}/ready`)).status === 200, 'a ready again')
+  await publish(b.url, 'zoo.north', 'after')
+  await patterned.waitFor((f) => f.message === 'after')
+  await exact.waitFor((f) => f.message === 'after')
+  await patterned.sync()
+  t.same(patterned.deliveries.map((f) => f.message), ['before', 'after'], 'live again, each message once')
+  t.notOk(exact.frames.some((f) => f.action === 'resumed'), 'the topic\'s own subscriber missed nothing and is told nothing')
 })

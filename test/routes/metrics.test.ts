@@ -28,7 +28,7 @@ for (const mode of MODES) {
     const { url, wsUrl, redis } = await mode.start(t)
     const before = await scrape(url)
     t.equal(value(before, 'proxyer_connections'), 0)
-    t.equal(value(before, 'proxyer_publishes_total', { transport: 'http' }), undefined, 'no publish counted yet')
+    t.equal(value(before, 'proxyer_publishes_total', { transport: 'http' }), 0, 'no publish counted yet, shown as 0 from the first scrape')
 
     const client = await TestClient.connect(t, wsUrl)
     await client.request({ action: 'subscribe', topic: 'booked' })

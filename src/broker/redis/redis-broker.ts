@@ -42,6 +42,8 @@ export interface RedisBrokerOptions {
   /** Topics with recent messages, at most, in the whole cluster (MAX_TOPICS): a message to one more is refused. */
   maxTopics: number
   bridge: BridgeRule[]
+  /** Called for each bridged message published (the publishes metric by transport). */
+  countBridged: () => void
   /** Redis counts as not answering once a health PING waits this long: /ready turns 503 and publishes are refused. */
   probeTimeoutMs: number
   /** What this instance reports of itself at each heartbeat. */
@@ -91,7 +93,10 @@ export class RedisBroker implements Broker {
       leaseKey: this.keys.bridgeLease,
       instanceId,
       leaseTtlMs: instanceTtlMs,
-      publish: (topic, message) => this.publish(topic, message),
+      publish: async (topic, message) => {
+        await this.publish(topic, message)
+        options.countBridged()
+      },
       log
     })
 
@@ -325,11 +330,11 @@ export class RedisBroker implements Broker {
     if (this.registry.subscriberCount(topic) === 0) return
     const held = this.catchingUp.get(topic)
     if (held !== undefined) {
-      held.push(new Publication(frame))
+      held.push(new Publication(frame, performance.now()))
       return
     }
     // exact subscribers only: the patterns here get every topic's frames on their own PSUBSCRIBE
-    this.registry.publish(topic, new Publication(frame), Date.now(), true)
+    this.registry.publish(topic, new Publication(frame, performance.now()), Date.now(), true)
     this.delivered.set(topic, publishFramePosition(frame))
   }
 
@@ -339,7 +344,7 @@ export class RedisBroker implements Broker {
    */
   private receiveForPatterns (channel: string, frame: Buffer): void {
     const topic = channel.slice(this.keys.channelPrefix.length)
-    this.registry.publishToPatterns(topic, new Publication(frame), !this.channelsPending.has(topic))
+    this.registry.publishToPatterns(topic, new Publication(frame, performance.now()), !this.channelsPending.has(topic))
   }
 
   /** Where a topic's local subscribers start, unless messages delivered here already say more. */
@@ -362,7 +367,11 @@ export class RedisBroker implements Broker {
       missed.push([topic, since])
     }
     if (topics.length > 0) await this.subscriber.subscribe(...topics.map((topic) => this.keys.channel(topic)))
-    if (this.registry.hasPatterns) await this.subscriber.psubscribe(this.everyTopic)
+    if (this.registry.hasPatterns) {
+      await this.subscriber.psubscribe(this.everyTopic)
+      // a pattern's topics are not known here, so nothing can be replayed: say so, once, and carry on live
+      for (const pattern of this.registry.subscribedPatterns()) this.registry.notify(pattern, Publication.fromText(resumedFrame(pattern)))
+    }
     await Promise.all(missed.map(([topic, since]) => this.catchUp(topic, since)))
     await this.bridge.restart()
     this.options.log.info({ topics: topics.length, caughtUp: missed.length }, 'subscribed to Redis')
