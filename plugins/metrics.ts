@@ -14,7 +14,7 @@ export default fp(async (fastify) => {
   const metrics = createMetrics({
     connections: () => connections.open.size,
     topics: async () => proxyer.topics('local'),
-    redisConnected: fastify.hasDecorator('redis') ? () => proxyer.ready : undefined
+    redisConnected: fastify.hasDecorator('redis') || fastify.hasDecorator('redisCluster') ? () => proxyer.ready : undefined
   }, { defaultMetrics: config.METRICS })
   // the counters exist with METRICS off too, so call sites need no check; only the collectors stay off
   fastify.decorate('metrics', metrics)

@@ -22,12 +22,17 @@ export default fp(async (fastify) => {
   const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0, ...bytes } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000, ...bytes }
   const idempotency = { ttlMs: config.IDEMPOTENCY_TTL * 1000, maxKeys: config.IDEMPOTENCY_MAX_KEYS }
 
-  // the redis plugin decorates `redis` only when REDIS_URL is set
-  const broker: Broker = fastify.hasDecorator('redis')
+  // the redis plugin decorates `redis` when REDIS_URL is set, `redisCluster` when REDIS_CLUSTER_NODES is
+  const cluster = fastify.hasDecorator('redisCluster') ? fastify.redisCluster : undefined
+  const commands = cluster ?? (fastify.hasDecorator('redis') ? fastify.redis : undefined)
+  const broker: Broker = commands !== undefined
     ? new RedisBroker({
-      commands: fastify.redis,
-      subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
-      probe: fastify.redis.duplicate({ connectionName: 'proxyer-probe' }),
+      commands,
+      // a Redis Cluster's SSUBSCRIBEs go to each shard's subscriber connection, which ioredis keeps
+      subscriber: cluster?.duplicate([], { shardedSubscribers: true, redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-subscriber' } }) ??
+        fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
+      probe: cluster?.duplicate([], { redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-probe' } }) ??
+        fastify.redis.duplicate({ connectionName: 'proxyer-probe' }),
       prefix: config.REDIS_PREFIX,
       bridge: config.REDIS_BRIDGE,
       instanceId,

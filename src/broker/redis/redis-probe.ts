@@ -1,5 +1,5 @@
 /** Whether Redis answers: a PING at a steady pace on a connection of its own, so a frozen Redis is known within a bounded time and a busy one is not taken for it. */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './scripts.js'
 
 export class RedisProbe {
   private readonly timer: NodeJS.Timeout
@@ -9,7 +9,7 @@ export class RedisProbe {
   private answered = true
 
   /** A PING every `timeoutMs / 4`; Redis counts as not answering once one waits past `timeoutMs` or fails. */
-  constructor (private readonly redis: Redis, private readonly timeoutMs: number, private readonly now: () => number = Date.now) {
+  constructor (private readonly redis: RedisClient, private readonly timeoutMs: number, private readonly now: () => number = Date.now) {
     this.timer = setInterval(() => this.ping(), Math.max(25, Math.floor(timeoutMs / 4)))
     this.timer.unref()
   }
