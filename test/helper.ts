@@ -6,6 +6,7 @@ import { type BuildOptions, buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import type { Test } from 'tap'
 import { RedisServer } from './redis-server.js'
+import { RedisCluster } from './redis-cluster.js'
 
 /** The part of a tap test the helpers need: somewhere to register what must be closed when it ends. */
 export interface Teardown {
@@ -165,3 +166,13 @@ export const MODES: Array<{ name: string, start: (t: Test, env?: Partial<Record<
   { name: 'embedded', start: async (t, env = {}) => startApp(t, env) },
   { name: 'redis', start: async (t, env = {}) => startApp(t, { ...env, REDIS_URL: (await RedisServer.start(t)).url }) }
 ]
+
+/**
+ * The third way, beside MODES: through a private Redis Cluster (3 masters, no replicas), for the scenarios
+ * that make sense there. Kept apart since a cluster takes seconds to start, and patterns are refused there.
+ */
+export const REDIS_CLUSTER = {
+  name: 'redis-cluster',
+  start: async (t: Test, env: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningApp> =>
+    startApp(t, { ...env, REDIS_CLUSTER_NODES: (await RedisCluster.start(t, { replicas: 0 })).seeds })
+}
