@@ -1,6 +1,7 @@
 /** One connection's subscriptions, and its requests run on the broker with their replies and error frames. */
 import type { AccessAction } from '../access/grants.js'
 import { AuthenticationError } from '../access/identity.js'
+import { QueuesUnsupportedError } from '../queue/unsupported-queue.js'
 import { BrokerOutcomeUnknownError, BrokerUnavailableError, PatternsUnsupportedError, TooManyTopicsError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
 import { CloseCode, ErrorCode, isTopicPattern } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
@@ -71,6 +72,8 @@ export class Session {
         this.sendError(ErrorCode.forbidden, err.message, request.id)
       } else if (err instanceof TooManyTopicsError) {
         this.sendError(ErrorCode.tooManyTopics, err.message, request.id)
+      } else if (err instanceof QueuesUnsupportedError) {
+        this.sendError(ErrorCode.unavailable, err.message, request.id)
       } else if (err instanceof PatternsUnsupportedError) {
         this.sendError(ErrorCode.invalidRequest, err.message, request.id)
       } else if (err instanceof BrokerUnavailableError) {
