@@ -283,12 +283,13 @@ export class RedisBroker implements Broker {
 
   /** The topic's position and its unexpired kept messages after `since` (history.lua). */
   /** `maxBytes` bounds the frames' bytes past the first; 0 does not. */
-  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, maxBytes = 0, newest = false): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
+  /** `lostEpoch`: offsets of that epoch were given again; a topic still behind `since` in it gets a new epoch (history.lua). */
+  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, maxBytes = 0, newest = false, lostEpoch = ''): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
     const { topicTtlMs, history } = this.options
     let raw
     try {
       raw = await this.commands.proxyerHistory(this.keys.stats(topic), this.keys.history(topic), this.epochs.next(), since, limit, topicTtlMs,
-        subscribing ? 1 : 0, newest ? 1 : 0, maxBytes)
+        subscribing ? 1 : 0, newest ? 1 : 0, maxBytes, lostEpoch)
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
@@ -343,9 +344,19 @@ export class RedisBroker implements Broker {
       held.push(new Publication(frame))
       return
     }
+    const position = publishFramePosition(frame)
+    const last = this.delivered.get(topic)
+    if (last !== undefined && position.epoch === last.epoch && position.offset !== last.offset + 1) {
+      // offsets skipped (frames missed while a shard's subscription moved in a failover) or given again (the
+      // promoted replica lacked the latest writes): the topic's history settles which, never in silence
+      const reused = position.offset <= last.offset
+      this.catchingUp.set(topic, reused ? [] : [new Publication(frame)])
+      this.catchUp(topic, last, reused).catch((err) => this.options.log.warn({ err, topic }, 'catching up failed'))
+      return
+    }
     // exact subscribers only: the patterns here get every topic's frames on their own PSUBSCRIBE
     this.registry.publish(topic, new Publication(frame), Date.now(), true)
-    this.delivered.set(topic, publishFramePosition(frame))
+    this.delivered.set(topic, position)
   }
 
   /**
@@ -388,11 +399,11 @@ export class RedisBroker implements Broker {
    * each once and in order; where the history cannot cover the gap (a new epoch, or trimmed), a
    * `resumed` notice says so and the topic carries on from where it stands.
    */
-  private async catchUp (topic: string, since: Position): Promise<void> {
+  private async catchUp (topic: string, since: Position, offsetsReused = false): Promise<void> {
     let read: [string, number, Array<{ offset: number, frame: string }>] | undefined
     for (let attempt = 1; read === undefined && !this.closed; attempt++) {
       try {
-        const history = await this.readHistory(topic, since.offset, this.options.history.size, true)
+        const history = await this.readHistory(topic, since.offset, this.options.history.size, true, 0, false, offsetsReused ? since.epoch : '')
         // live frames up to the history's offset may still be on their way: a PING there returns after them
         await this.subscriber.ping()
         read = history

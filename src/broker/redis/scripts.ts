@@ -36,7 +36,7 @@ declare module 'ioredis' {
       command: 'PUBLISH' | 'SPUBLISH', allowNew: 0 | 1, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string, 0 | 1] | [number, number, string] | [0]>
     /** history.lua */
     proxyerHistory (stats: string, history: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
-      subscribing: 0 | 1, newest: 0 | 1, maxBytes: number): Promise<[string, string, RawEntry[]] | null>
+      subscribing: 0 | 1, newest: 0 | 1, maxBytes: number, lostEpoch: string): Promise<[string, string, RawEntry[]] | null>
     /** counts.lua */
     proxyerCount (subs: string, instanceId: string, count: number): Promise<number>
     /** figures.lua */
