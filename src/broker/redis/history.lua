@@ -10,11 +10,11 @@ local fresh, since, limit, ttl, subscribing, newest = ARGV[1], ARGV[2], ARGV[3],
 local maxBytes, bytes = tonumber(ARGV[7]), 0
 local position
 -- ARGV[8]: an instance saw this epoch's offsets given again, so Redis lost its latest writes (a promoted
--- replica that had not received them): if the topic still stands behind ARGV[2] in that epoch, a new epoch
+-- replica that had not received them): if the topic stands no further than ARGV[2] in that epoch, a new epoch
 -- starts, so that every subscriber is told its history was lost rather than left with offsets reused
 if ARGV[8] ~= '' then
   local now = redis.call('HMGET', stats, 'epoch', 'offset')
-  if now[1] == ARGV[8] and tonumber(now[2]) < tonumber(since) then redis.call('DEL', stats) end
+  if now[1] == ARGV[8] and tonumber(now[2]) <= tonumber(since) then redis.call('DEL', stats) end
 end
 if subscribing == '1' then
   position = epochOf(stats, stream, fresh, ttl)
