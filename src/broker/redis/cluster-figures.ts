@@ -2,6 +2,7 @@
  * The cluster's figures in Redis: this instance's heartbeat and counts written there, every live instance's
  * read back and summed; each topic's subscriber sum kept for publish.lua, and a dead instance's share taken out.
  */
+import { Cluster } from 'ioredis'
 import { BrokerUnavailableError, type InstanceInfo, type TopicStats } from '../broker.js'
 import type { TopicRegistry } from '../topic-registry.js'
 import type { RedisKeys } from './keys.js'
@@ -197,10 +198,21 @@ export class ClusterFigures {
   async publishFigures (topics: string[]): Promise<Array<[string, number, string | null]>> {
     const { commands, keys } = this.options
     try {
-      return await Promise.all(topics.map(async (topic) => {
-        const [published, at] = await commands.hmget(keys.stats(topic), 'published', 'lastPublishedAt')
-        return [topic, Number(published ?? 0), at === null ? null : new Date(Number(at)).toISOString()] as [string, number, string | null]
-      }))
+      let replies: Array<Array<string | null>>
+      if (commands instanceof Cluster) {
+        // each shard's reads of one turn go out together (enableAutoPipelining)
+        replies = await Promise.all(topics.map(async (topic) => commands.hmget(keys.stats(topic), 'published', 'lastPublishedAt')))
+      } else {
+        // one Redis: one pipeline, one write
+        const pipeline = commands.pipeline()
+        for (const topic of topics) pipeline.hmget(keys.stats(topic), 'published', 'lastPublishedAt')
+        /* c8 ignore next 4: a pipeline's exec() is never null, and an HMGET of a stats hash fails only with its connection, which rejects exec() */
+        replies = ((await pipeline.exec()) ?? []).map(([err, reply]) => {
+          if (err !== null) throw err
+          return reply as Array<string | null>
+        })
+      }
+      return replies.map(([published, at], i) => [topics[i], Number(published ?? 0), at === null ? null : new Date(Number(at)).toISOString()])
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
