@@ -52,17 +52,25 @@ class Listener {
   }
 }
 
-/** A client of the original protocol: subscribes without `since`, reconnects and subscribes again. */
-function rawListener (wsUrl: string, cleanup: Cleanup): Listener {
+/**
+ * A raw WebSocket client: reconnects and subscribes again, without `since` as the original protocol
+ * does (what is published while it is away is not its), or with `since` its last position (`resume`).
+ */
+function rawListener (wsUrl: string, cleanup: Cleanup, resume = false): Listener {
   const listener = new Listener()
   let stopped = false
+  let position: { offset: number, epoch: string } | undefined
   const connect = (): void => {
     const socket = new WebSocket(wsUrl)
-    socket.on('open', () => socket.send(JSON.stringify({ action: 'subscribe', topic: TOPIC, id: 's' })))
+    const since = resume && position !== undefined ? { since: position } : {}
+    socket.on('open', () => socket.send(JSON.stringify({ action: 'subscribe', topic: TOPIC, id: 's', ...since })))
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString())
       if (frame.action === 'subscribed') listener.up()
-      else if (frame.action === 'publish') listener.receive(frame.message.n)
+      if (frame.action === 'subscribed' && frame.recovered === false) listener.told++
+      if (frame.action === 'subscribed' || frame.action === 'publish') position = { offset: frame.offset, epoch: frame.epoch }
+      if (frame.action === 'subscribed') return
+      if (frame.action === 'publish') listener.receive(frame.message.n)
       else if (frame.recovered === false || frame.action === 'reset') listener.told++
     })
     socket.on('error', () => {})
@@ -93,6 +101,8 @@ class Publisher {
   readonly accepted = new Map<number, number>()
   refused = 0
   unknown = 0
+  /** The unknown outcomes by what came back: a status, or `cut` for no reply. */
+  readonly unknownBy: Record<string, number> = {}
   private stopped = false
 
   constructor (private readonly url: string) {}
@@ -121,7 +131,11 @@ class Publisher {
       }
       // 503: not done, retry; 504 or a cut connection: the outcome is unknown, and the idempotency key makes the retry safe
       if (reply?.status === 503) this.refused++
-      else this.unknown++
+      else {
+        this.unknown++
+        const what = String(reply?.status ?? 'cut')
+        this.unknownBy[what] = (this.unknownBy[what] ?? 0) + 1
+      }
       await sleep(100)
     }
   }
@@ -173,10 +187,12 @@ async function main (): Promise<void> {
     const wsUrl = `${front.replace('http', 'ws')}/message`
     const kinds = {
       sdk: Array.from({ length: CLIENTS_PER_KIND }, () => sdkListener(wsUrl, cleanup)),
-      raw: Array.from({ length: CLIENTS_PER_KIND }, () => rawListener(wsUrl, cleanup))
+      raw: Array.from({ length: CLIENTS_PER_KIND }, () => rawListener(wsUrl, cleanup)),
+      rawSince: Array.from({ length: CLIENTS_PER_KIND }, () => rawListener(wsUrl, cleanup, true))
     }
-    await until(() => [...kinds.sdk, ...kinds.raw].every((l) => l.gaps.length > 0), 10_000)
-    log(`${CLIENTS_PER_KIND} SDK and ${CLIENTS_PER_KIND} raw clients subscribed through nginx; publishing ${PUBLISH_PER_SECOND}/s`)
+    const everyone = [...kinds.sdk, ...kinds.raw, ...kinds.rawSince]
+    await until(() => everyone.every((l) => l.gaps.length > 0), 10_000)
+    log(`${CLIENTS_PER_KIND} SDK, ${CLIENTS_PER_KIND} raw and ${CLIENTS_PER_KIND} raw-with-since clients subscribed through nginx; publishing ${PUBLISH_PER_SECOND}/s`)
 
     const publisher = new Publisher(front)
     const publishing = publisher.run()
@@ -196,15 +212,16 @@ async function main (): Promise<void> {
     await publishing
     const last = Math.max(...publisher.accepted.keys())
     log(`publishing stopped at message ${last}; waiting for the clients to catch up`)
-    await until(() => [...kinds.sdk, ...kinds.raw].every((l) => l.received.has(last)), 10_000)
+    await until(() => everyone.every((l) => l.received.has(last)), 10_000)
 
     const result = {
       date: new Date().toISOString(),
-      publisher: { accepted: publisher.accepted.size, refused503: publisher.refused, unknownOutcome: publisher.unknown },
+      publisher: { accepted: publisher.accepted.size, refused503: publisher.refused, unknownOutcome: publisher.unknown, unknownBy: publisher.unknownBy },
       sdk: figures(kinds.sdk, publisher.accepted),
-      raw: figures(kinds.raw, publisher.accepted)
+      raw: figures(kinds.raw, publisher.accepted),
+      rawSince: figures(kinds.rawSince, publisher.accepted)
     }
-    console.table({ sdk: result.sdk, raw: result.raw })
+    console.table({ sdk: result.sdk, raw: result.raw, rawSince: result.rawSince })
     console.log(`publisher: ${JSON.stringify(result.publisher)}`)
     const dir = join(projectRoot, 'bench', 'results')
     mkdirSync(dir, { recursive: true })

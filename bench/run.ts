@@ -17,6 +17,7 @@ import { medianWithExtremes } from './lib/median.js'
 import { USAGE, parseOptions } from './lib/options.js'
 import { otherLoad, targetTable, tables, targets, type RunRecord } from './lib/report.js'
 import { startServers, stopServers, type ProxyerRuntime } from './lib/servers.js'
+import { nchanMissing } from './lib/nchan.js'
 import type { Durations, GeneratorMessage, ServerKind, Task, TaskResult } from './lib/types.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -30,7 +31,7 @@ function log (line: string): void {
 
 /** The baselines' packages live in bench/node_modules, installed on first use. */
 function ensureBenchDependencies (): void {
-  const needed = ['ws', 'socket.io', 'socket.io-client', '@socket.io/redis-adapter', 'ioredis']
+  const needed = ['ws', 'socket.io', 'socket.io-client', '@socket.io/redis-adapter', 'ioredis', 'bullmq']
   if (needed.every((name) => existsSync(join(benchDir, 'node_modules', name, 'package.json')))) return
   const command = existsSync(join(benchDir, 'package-lock.json')) ? 'ci' : 'install'
   log(`installing the benchmark's dependencies (npm ${command} --prefix bench)`)
@@ -200,6 +201,11 @@ async function main (): Promise<void> {
     return
   }
   const options = parseOptions(process.argv.slice(2))
+  const missing = options.servers.includes('nchan') ? nchanMissing() : undefined
+  if (missing !== undefined) {
+    log(`Nchan is left out: ${missing}`)
+    options.servers = options.servers.filter((s) => s !== 'nchan')
+  }
   const mode = options.quick ? 'quick' : 'full'
   const durations = DURATIONS[mode]
   ensureBenchDependencies()
@@ -216,7 +222,8 @@ async function main (): Promise<void> {
   const started = performance.now()
   const runs: RunRecord[] = []
   for (const variant of variants) {
-    for (const server of variant.servers.filter((s) => options.servers.includes(s))) {
+    // in the order --servers names them, so that rounds can alternate which server goes first
+    for (const server of options.servers.filter((s) => variant.servers.includes(s))) {
       runs.push(variant.scenario === 'cluster' && server === 'proxyer' ? await runAgainstEmbedded(variant, settings) : await runQuietest(variant, server, settings))
     }
   }

@@ -200,7 +200,8 @@ type Request =
   | { kind: 'auth' }
   | { kind: 'subscribe', topic: string }
   | { kind: 'unsubscribe', topic: string, settle: Settler<void> }
-  | { kind: 'publish', topic: string, settle: Settler<PublishResult>, frame: string, sent: boolean }
+  /** `uncertain`: an attempt may have been published (outcome_unknown), so no later refusal is final; `retries` in a row. */
+  | { kind: 'publish', topic: string, settle: Settler<PublishResult>, frame: string, sent: boolean, uncertain: boolean, retries: number }
   | { kind: 'enqueue', topic: string, settle: Settler<QueueJob>, frame: string, sent: boolean }
   | { kind: 'watch', topic: string, job: QueueJob }
   | { kind: 'consume', topic: string }
@@ -351,14 +352,16 @@ export class ProxyerClient {
   /**
    * Publishes `message` (any JSON value) to `topic`; resolves with its offset and epoch once
    * the server took it. Sent at once, or on reconnect when called while disconnected. Rejects
-   * with the server's code (`unavailable`: its Redis is down, retry later; `invalid_topic`...)
-   * or with `connection_lost` when the connection dropped after sending: the message may or
-   * may not have been published, so the caller decides whether to publish it again.
+   * with the server's code (`unavailable`: its Redis is down, retry later; `invalid_topic`...).
+   * Every publish carries an idempotency key (`key`, or one made up): when its outcome is unknown (the
+   * connection dropped after sending, or the server says `outcome_unknown`) it is sent again with the
+   * same key, which the server answers as the first, so it is published once.
    */
-  async publish (topic: string, message: unknown): Promise<PublishResult> {
+  async publish (topic: string, message: unknown, options: { key?: string } = {}): Promise<PublishResult> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++
-      const request: Request = { kind: 'publish', topic, settle: { resolve, reject }, frame: JSON.stringify({ action: 'publish', topic, message, id }), sent: false }
+      const key = options.key ?? `sdk-${randomKey()}`
+      const request: Request = { kind: 'publish', topic, settle: { resolve, reject }, frame: JSON.stringify({ action: 'publish', topic, message, id, key }), sent: false, uncertain: false, retries: 0 }
       this.requests.set(id, request)
       if (this.connected) this.sendPublish(request)
     })
@@ -489,8 +492,12 @@ export class ProxyerClient {
     if (abandon) socket.close()
     for (const [id, request] of this.requests) {
       if ((request.kind === 'publish' || request.kind === 'enqueue') && !request.sent) continue
+      // sent again on reconnect, with its idempotency key: published once whatever became of the first
+      if (request.kind === 'publish') {
+        request.sent = false
+        continue
+      }
       this.requests.delete(id)
-      if (request.kind === 'publish') request.settle.reject(new ProxyerError('connection_lost', 'The connection was lost before the server replied: the message may or may not have been published', request.topic))
       if (request.kind === 'enqueue') request.settle.reject(new ProxyerError('connection_lost', 'The connection was lost before the server replied: the job may or may not have been queued', request.topic))
       // the next connection does not hold the topic anyway
       if (request.kind === 'unsubscribe') request.settle.resolve()
@@ -625,6 +632,7 @@ export class ProxyerClient {
     const request = typeof frame.id === 'number' ? this.requests.get(frame.id) : undefined
     if (request === undefined) {
       if (frame.code === ErrorCode.tokenExpired) this.refresh()
+      if (frame.action === 'unsubscribed') this.left(frame.topic as string, serverError(frame, frame.topic as string))
       if (frame.action === 'error') this.emit('error', serverError(frame))
       return
     }
@@ -650,6 +658,13 @@ export class ProxyerClient {
     } else if (request.kind === 'subscribe') {
       if (frame.action === 'error') this.subscribeFailed(request.topic, frame.id as number, serverError(frame, request.topic))
       else this.subscribed(request.topic, frame.id as number, frame as unknown as SubscribeResult)
+    } else if (request.kind === 'publish' && (frame.code === ErrorCode.outcomeUnknown || (request.uncertain && frame.code === ErrorCode.unavailable))) {
+      // Redis did not answer in time: asked again with the same key, it answers as the first or publishes now;
+      // a refusal after that is no answer either, as the first attempt may have been published
+      request.uncertain = true
+      this.requests.set(frame.id as number, request)
+      // sent on this connection if it is still up (a send after close() or a repeat after a reconnect changes nothing)
+      setTimeout(() => this.sendPublish(request), this.backoff(request.retries++))
     } else if (frame.action === 'error') {
       request.settle.reject(serverError(frame, request.topic))
     } else if (request.kind === 'publish') {
@@ -746,6 +761,17 @@ export class ProxyerClient {
     for (const waiter of subscription.waiters) waiter.reject(err)
   }
 
+  /** The server left `topic` itself (a refreshed token may not subscribe to it): the subscription fails, for good. Its subscribe was answered before, so nothing waits on it. */
+  private left (topic: string, err: ProxyerError): void {
+    const subscription = this.subscriptions.get(topic)
+    /* c8 ignore next: the client left it too, its unsubscribe crossing the server's frame */
+    if (subscription === undefined) return
+    this.subscriptions.delete(topic)
+    clearTimeout(subscription.retry)
+    this.setSubscriptionState(topic, subscription, 'failed', err)
+    this.emit('error', err)
+  }
+
   private reset (topic: string, subscription: Subscription, at: Position, reason: ResetEvent['reason']): void {
     subscription.resetReason = undefined
     this.emit('reset', { topic, offset: at.offset, epoch: at.epoch, reason })
@@ -788,6 +814,11 @@ function expiryOf (token: string): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/** 128 random bits, hex: an idempotency key no other publish will have. */
+function randomKey (): string {
+  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
 
 function serverError (frame: Record<string, unknown>, topic?: string): ProxyerError {

@@ -6,10 +6,10 @@ import { accessSettings } from '../src/access/access-settings.js'
 import type { AccessAction } from '../src/access/grants.js'
 import { AuthenticationError, type Identity } from '../src/access/identity.js'
 
-/** What a route needs: `action` on its `:topic`, or on every topic (global listings). */
+/** What a route needs: `action` on its `:topic` or `:queue`, or on every name (global listings). */
 export interface AccessRule {
   action: AccessAction
-  on: 'topic' | 'everything'
+  on: 'topic' | 'queue' | 'everything'
 }
 
 export type Authentication = { ok: true, identity: Identity } | { ok: false, error: AuthenticationError }
@@ -75,10 +75,10 @@ export default fp(async (fastify) => {
     const rule = request.routeOptions.config.access
     if (rule === undefined || !request.authentication.ok) return
     const { identity } = request.authentication
-    const topic = (request.params as { topic?: string }).topic as string
-    const allowed = rule.on === 'everything' ? identity.permissions.canEverything(rule.action) : identity.can(rule.action, topic)
+    const name = (request.params as Record<string, string>)[rule.on]
+    const allowed = rule.on === 'everything' ? identity.permissions.canEverything(rule.action) : identity.can(rule.action, name)
     if (allowed) return
-    const what = rule.on === 'everything' ? `${rule.action} on every topic` : `${rule.action} on topic "${topic}"`
+    const what = rule.on === 'everything' ? `${rule.action} on every ${rule.action === 'consume' ? 'queue' : 'topic'}` : `${rule.action} on ${rule.on} "${name}"`
     if (identity.kind === 'anonymous') return httpError(reply, 401, `Credentials are needed to ${what}: send Authorization: Bearer <API key or token>`)
     return httpError(reply, 403, `The token of "${identity.id}" may not ${what}`)
   })

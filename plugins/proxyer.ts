@@ -31,8 +31,10 @@ export default fp(async (fastify) => {
       // a Redis Cluster's SSUBSCRIBEs go to each shard's subscriber connection, which ioredis keeps
       subscriber: cluster?.duplicate([], { shardedSubscribers: true, redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-subscriber' } }) ??
         fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
-      probe: cluster?.duplicate([], { redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-probe' } }) ??
-        fastify.redis.duplicate({ connectionName: 'proxyer-probe' }),
+      // no command timeout: the probe judges a PING's wait itself, in time the event loop was free (a timer
+      // counts a long turn against Redis, and a PING failed by it would turn /ready 503 on a busy instance)
+      probe: cluster?.duplicate([], { redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-probe', commandTimeout: undefined } }) ??
+        fastify.redis.duplicate({ connectionName: 'proxyer-probe', commandTimeout: undefined }),
       prefix: config.REDIS_PREFIX,
       bridge: config.REDIS_BRIDGE,
       instanceId,

@@ -23,7 +23,8 @@ export default fp(async (fastify) => {
     maxAttempts: config.JOB_MAX_ATTEMPTS,
     resultTtlMs: config.JOB_RESULT_TTL * 1000,
     queueTtlMs: config.TOPIC_TTL_SECONDS * 1000,
-    positionIntervalMs: config.POSITION_INTERVAL_MS
+    positionIntervalMs: config.POSITION_INTERVAL_MS,
+    idempotency: { ttlMs: config.IDEMPOTENCY_TTL * 1000, maxKeys: config.IDEMPOTENCY_MAX_KEYS }
   }
   const onError = (err: unknown): void => fastify.log.warn({ err }, 'work queue')
   const common = { limits, visibilityMs: config.JOB_VISIBILITY_MS, sweepIntervalMs: SWEEP_INTERVAL_MS, onError }

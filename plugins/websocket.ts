@@ -8,6 +8,7 @@ import { CloseCode } from '../src/contract/codes.js'
 import { WriteBatcher } from '../src/transport/write-batcher.js'
 import { type Clock, systemClock } from '../src/transport/clock.js'
 import { ConnectionFaults } from '../src/transport/connection-faults.js'
+import { checkHandleWrites } from '../src/transport/handle-writes-check.js'
 
 export interface ConnectionSet {
   readonly open: Set<ClientConnection>
@@ -16,6 +17,8 @@ export interface ConnectionSet {
   readonly clock: Clock
   /** Connections closed because serving them raised an error. */
   readonly faults: ConnectionFaults
+  /** How frames reach the sockets: 'handle', or 'stream' with why the start-up check refused the handle. */
+  readonly socketWrites: string
 }
 
 declare module 'fastify' {
@@ -25,7 +28,17 @@ declare module 'fastify' {
 }
 
 export default fp<{ clock?: Clock }>(async (fastify, options) => {
-  const connections: ConnectionSet = { open: new Set(), batcher: new WriteBatcher(), clock: options.clock ?? systemClock, faults: new ConnectionFaults() }
+  // Node internals, checked on a connection of the check's own: a Node that changed them keeps the stream path
+  const handleWrites = await checkHandleWrites()
+  const socketWrites = typeof handleWrites === 'string' ? `stream (${handleWrites})` : 'handle'
+  if (typeof handleWrites === 'string') fastify.log.warn({ reason: handleWrites }, 'socket writes go through the stream: the check of the Node internals for handle writes failed')
+  const connections: ConnectionSet = {
+    open: new Set(),
+    batcher: new WriteBatcher(typeof handleWrites === 'string' ? undefined : handleWrites),
+    clock: options.clock ?? systemClock,
+    faults: new ConnectionFaults(),
+    socketWrites
+  }
   fastify.decorate('connections', connections)
 
   const heartbeat = setInterval(() => {

@@ -1,7 +1,7 @@
 /** The work queues over HTTP: backends enqueue, workers claim and acknowledge, monitors read figures. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import { Topic } from '../src/contract/schemas.js'
+import { IdempotencyKey, Topic } from '../src/contract/schemas.js'
 import { isJobId } from '../src/queue/job-id.js'
 import { QueueFullError, type HoldOutcome } from '../src/queue/work-queue.js'
 import { HttpError } from './schemas.js'
@@ -79,11 +79,13 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
 
   fastify.post('/queues/:queue/jobs', {
+    config: { access: { action: 'enqueue', on: 'queue' } },
     bodyLimit: config.MAX_MESSAGE_BYTES,
     schema: {
       summary: 'Queue a job (a producer, e.g. the booking page\'s backend)',
       tags: ['queues'],
       params: QueueParams,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
       body: {
         content: {
           'application/json': { schema: Type.Object({ message: Type.Unknown() }, { required: ['message'] }) },
@@ -95,7 +97,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const body = request.body as { message: unknown } | string
     try {
-      const enqueued = await fastify.queues.enqueue(request.params.queue, typeof body === 'string' ? body : body.message)
+      const enqueued = await fastify.queues.enqueue(request.params.queue, typeof body === 'string' ? body : body.message, request.headers['idempotency-key'])
       return await reply.code(201).send(enqueued)
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err
@@ -104,6 +106,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/claim', {
+    config: { access: { action: 'consume', on: 'queue' } },
     schema: { summary: 'Claim up to max waiting jobs (a worker), waiting up to waitMs for one', tags: ['queues'], params: QueueParams, body: ClaimBody, response: { 200: Claimed, 400: HttpError, 503: HttpError } },
     // an empty POST claims with every default
     preValidation: async (request) => { request.body ??= { max: 1, waitMs: 0 } }
@@ -132,6 +135,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     outcome === 200 ? { queue, job } : refuse(reply, outcome, queue, job)
 
   fastify.post('/queues/:queue/jobs/:job/ack', {
+    config: { access: { action: 'consume', on: 'queue' } },
     schema: { summary: 'Finish a held job with its result', tags: ['queues'], params: JobParams, body: AckBody, response: { 200: Ok, 400: HttpError, ...Refusals } }
   }, async (request, reply) => {
     const { queue, job } = request.params
@@ -140,6 +144,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/jobs/:job/nack', {
+    config: { access: { action: 'consume', on: 'queue' } },
     schema: { summary: 'Give a held job back, to be tried again after delayMs', tags: ['queues'], params: JobParams, body: NackBody, response: { 200: Ok, 400: HttpError, ...Refusals } }
   }, async (request, reply) => {
     const { queue, job } = request.params
@@ -149,6 +154,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/queues/:queue/ack', {
+    config: { access: { action: 'consume', on: 'queue' } },
     schema: { summary: 'Finish several held jobs in one request, answered per job', tags: ['queues'], params: QueueParams, body: BatchAckBody, response: { 200: BatchResults, 400: HttpError, 503: HttpError } }
   }, async (request) => {
     const { queue } = request.params
@@ -160,6 +166,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/queues/:queue/jobs/:job', {
+    config: { access: { action: 'enqueue', on: 'queue' } },
     schema: { summary: 'A job\'s state: waiting (with its place in line), active, done or failed', tags: ['queues'], params: JobParams, response: { 200: JobStatus, 400: HttpError, 404: HttpError, 503: HttpError } }
   }, async (request, reply) => {
     const { queue, job } = request.params
@@ -168,6 +175,7 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/queues', {
+    config: { access: { action: 'consume', on: 'everything' } },
     schema: { summary: 'Every queue with its figures', tags: ['queues'], response: { 200: Type.Object({ queues: Type.Array(QueueStats) }), 503: HttpError } }
   }, async () => {
     const names = (await fastify.queues.queues()).sort()
@@ -181,12 +189,14 @@ const queuesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/queues/:queue', {
+    config: { access: { action: 'consume', on: 'queue' } },
     schema: { summary: 'One queue\'s figures', tags: ['queues'], params: QueueParams, response: { 200: QueueStats, 400: HttpError, 404: HttpError, 503: HttpError } }
   }, async (request, reply) => {
     return (await fastify.queues.stats(request.params.queue)) ?? unknownQueue(reply, request.params.queue)
   })
 
   fastify.get('/queues/:queue/failed', {
+    config: { access: { action: 'consume', on: 'queue' } },
     schema: {
       summary: 'The queue\'s failed jobs, newest first (the last 1,000)',
       tags: ['queues'],

@@ -1,34 +1,19 @@
-/** "Book a ticket" on the live page in headless Chromium under a strict CSP, driven by roles and labels, with the real example worker. */
+/** "Book a ticket" on the live page in headless Chromium under the server's CSP, driven by roles and labels, with the real example worker. */
 import t, { type Test } from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { BookingWorker } from '../examples/booking-worker.js'
+import { launchChromium, openPage, type WatchedPage } from './browser.js'
 import { startApp } from './helper.js'
 import { QueueClient } from './queue/http.js'
 
-const WAIT_MS = 15_000
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
-
 t.setTimeout(180_000)
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-features=LocalNetworkAccessChecks']
-})
-t.teardown(() => browser.close())
+const browser = await launchChromium(t)
 
-async function openPage (t: Test, url: string): Promise<{ page: Page, violations: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  t.teardown(() => page.close())
-  page.setDefaultTimeout(WAIT_MS)
-  const violations: string[] = []
-  page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text()) })
-  await page.route('**/*', async (route) => {
-    if (route.request().resourceType() !== 'document') return route.continue()
-    const response = await route.fetch()
-    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } })
-  })
-  await page.goto(url)
-  await page.getByRole('status').and(page.locator('#status')).filter({ hasText: 'Live' }).waitFor()
-  return { page, violations }
+/** The board at `url`, live. */
+async function openBoard (t: Test, url: string): Promise<WatchedPage> {
+  const board = await openPage(t, browser, url)
+  await board.page.getByRole('status').and(board.page.locator('#status')).filter({ hasText: 'Live' }).waitFor()
+  return board
 }
 
 async function book (page: Page, visitor: string): Promise<void> {
@@ -46,7 +31,7 @@ t.test('a booking waits its turn, counts down, is confirmed by the worker and ap
   // two customers ahead in line
   await q.enqueue({ visitor: 1, zone: 'en00030' })
   await q.enqueue({ visitor: 2, zone: 'en00030' })
-  const { page, violations } = await openPage(t, url)
+  const { page, violations } = await openBoard(t, url)
   await book(page, '2199')
   await progress(page).filter({ hasText: 'Place in line: 3' }).waitFor()
   // a slow worker, so each place shows long enough to be seen
@@ -64,7 +49,7 @@ t.test('a booking waits its turn, counts down, is confirmed by the worker and ap
 
 t.test('a booking the worker keeps refusing ends in a failure the customer reads', async (t) => {
   const { url } = await startApp(t, { POSITION_INTERVAL_MS: 50, JOB_MAX_ATTEMPTS: 1 })
-  const { page } = await openPage(t, url)
+  const { page } = await openBoard(t, url)
   const worker = new BookingWorker({ url, pace: 20, failureRate: 1, random: () => 0 })
   const running = worker.run()
   t.teardown(async () => { worker.stop(); await running })

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
 import { type BuildOptions, buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
-import type { Test } from 'tap'
 import { RedisServer } from './redis-server.js'
 import { RedisCluster } from './redis-cluster.js'
 
@@ -21,7 +20,7 @@ export interface RunningApp {
   wsUrl: string
 }
 
-export async function startApp (t: Teardown, env: Partial<Record<keyof Config, string | number>> = {}, options: BuildOptions = {}): Promise<RunningApp> {
+export async function startApp (t: Teardown, env: Env = {}, options: BuildOptions = {}): Promise<RunningApp> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ...env })
   const app = await buildApp(config, options)
   t.teardown(() => app.close())
@@ -119,22 +118,17 @@ export class TestClient {
   }
 }
 
-/** A fixed pause: only where nothing can be awaited (the caller says why) and as the poll interval of eventually(). */
-export async function settle (ms = 100): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 /** GET a JSON body, for tests that read figures. */
 export async function getJson (url: string): Promise<any> {
   return (await fetch(url)).json()
 }
 
-/** Polls until `check` holds, for figures that settle asynchronously (cluster heartbeats, reconnects). */
+/** Polls until `check` holds, for state that changes asynchronously (cluster heartbeats, reconnects, a client's events). */
 export async function eventually (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await settle(50)
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
@@ -161,10 +155,25 @@ export function cutSockets (app: FastifyInstance): void {
   for (const connection of app.connections.open) connection.close(1001, 'test')
 }
 
+/** Settings for a test's instance, as the environment would give them. */
+export type Env = Partial<Record<keyof Config, string | number>>
+
+export interface Mode {
+  name: 'embedded' | 'redis'
+  /** Starts an instance, closed when the test ends; in Redis mode on a private Redis, returned with it. */
+  start: (t: Teardown, env?: Env, options?: BuildOptions) => Promise<RunningApp & { redis?: RedisServer }>
+}
+
 /** The two ways proxyer runs, for scenarios tested in both from one table: embedded, and through a private Redis. */
-export const MODES: Array<{ name: string, start: (t: Test, env?: Partial<Record<keyof Config, string | number>>) => Promise<RunningApp> }> = [
-  { name: 'embedded', start: async (t, env = {}) => startApp(t, env) },
-  { name: 'redis', start: async (t, env = {}) => startApp(t, { ...env, REDIS_URL: (await RedisServer.start(t)).url }) }
+export const MODES: Mode[] = [
+  { name: 'embedded', start: async (t, env = {}, options = {}) => startApp(t, env, options) },
+  {
+    name: 'redis',
+    start: async (t, env = {}, options = {}) => {
+      const redis = await RedisServer.start(t)
+      return { ...await startApp(t, { ...env, REDIS_URL: redis.url }, options), redis }
+    }
+  }
 ]
 
 /**
@@ -173,6 +182,6 @@ export const MODES: Array<{ name: string, start: (t: Test, env?: Partial<Record<
  */
 export const REDIS_CLUSTER = {
   name: 'redis-cluster',
-  start: async (t: Test, env: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningApp> =>
+  start: async (t: Teardown, env: Env = {}): Promise<RunningApp> =>
     startApp(t, { ...env, REDIS_CLUSTER_NODES: (await RedisCluster.start(t, { replicas: 0 })).seeds })
 }

@@ -1,49 +1,24 @@
-/** The bookings board in a real browser (Debian's Chromium), driven by roles and labels: decoded columns, the URL's topics, history, the connection banner, a persistent failure, the phone layout, screenshots. */
+/** The bookings board in a real browser (Debian's Chromium) under the server's CSP, driven by roles and labels: decoded columns, the URL's topics, history, the connection banner, a persistent failure, the phone layout, screenshots. */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { chromium, type Page } from 'playwright-core'
-import { startApp, TestClient } from './helper.js'
+import type { Page } from 'playwright-core'
+import { launchChromium, openPage, PAGE_WAIT_MS, type WatchedPage } from './browser.js'
+import { cutSockets, eventually, postText, publish, startApp, TestClient, waitForStatus } from './helper.js'
 import { RedisServer } from './redis-server.js'
 
-const WAIT_MS = 15_000
 /** Screenshots for a person to look at; git-ignored. */
 const SHOTS = join(import.meta.dirname, '..', 'screenshots')
-/** As strict as the one the server is to send: no inline script or style, no eval. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
 // a dozen pages in Chromium, one waiting on a Redis restart, on a busy 2-core machine
 t.setTimeout(300_000)
 const { app, url, wsUrl } = await startApp(t)
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  // the CSP is added by a route, which Chromium then takes for a page not from the network: let it reach 127.0.0.1
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-features=LocalNetworkAccessChecks']
-})
-t.teardown(() => browser.close())
+const browser = await launchChromium(t)
 await mkdir(SHOTS, { recursive: true })
 
-interface Board {
-  page: Page
-  /** What the browser refused under the Content-Security-Policy. */
-  violations: string[]
-}
-
-/** Opens the board at `base` + `path` in a new page served with a strict CSP, closed when the test ends. */
-async function openBoard (t: Test, base: string, path = '/', viewport = { width: 1280, height: 900 }): Promise<Board> {
-  const page = await browser.newPage({ viewport })
-  t.teardown(() => page.close())
-  page.setDefaultTimeout(WAIT_MS)
-  const violations: string[] = []
-  page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text()) })
-  await page.route('**/*', async (route) => {
-    if (route.request().resourceType() !== 'document') return route.continue()
-    const response = await route.fetch()
-    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } })
-  })
-  await page.goto(base + path)
-  return { page, violations }
+/** Opens the board at `base` + `path` in a new page, under the server's Content-Security-Policy, closed when the test ends. */
+async function openBoard (t: Test, base: string, path = '/', viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
+  return openPage(t, browser, base + path, viewport)
 }
 
 /** The chip of `topic` in the board's "Topics shown" list, once it shows `state`. */
@@ -73,31 +48,13 @@ async function subscriberCount (topic: string, base = url): Promise<unknown> {
   return response.ok ? (await response.json() as { subscribers: number }).subscribers : response.status
 }
 
-async function waitFor (check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 async function waitForSubscribers (topic: string, count: number, base = url): Promise<void> {
-  await waitFor(async () => (await subscriberCount(topic, base)) === count, `${topic} has ${count} subscribers`)
+  await eventually(async () => (await subscriberCount(topic, base)) === count, `${topic} has ${count} subscribers`, PAGE_WAIT_MS)
 }
 
 async function publishText (topic: string, text: string, base = url): Promise<void> {
-  const response = await fetch(`${base}/publish/${topic}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: text })
+  const response = await postText(base, topic, text)
   if (!response.ok) throw new Error(`POST /publish/${topic} answered ${response.status}: ${await response.text()}`)
-}
-
-async function publishJson (topic: string, message: unknown, base = url): Promise<void> {
-  const response = await fetch(`${base}/publish/${topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) })
-  if (!response.ok) throw new Error(`POST /publish/${topic} answered ${response.status}: ${await response.text()}`)
-}
-
-/** Closes every WebSocket from the server side, as a restarting proxy would. */
-function cutSockets (server: FastifyInstance): void {
-  for (const connection of server.connections.open) connection.close(1001, 'test')
 }
 
 const status = (page: Page) => page.getByRole('status').and(page.locator('#status'))
@@ -108,7 +65,7 @@ const first = ['1673254205340:2199:32925:en00030', '1673254205341:2200:32926:pg0
 
 t.test('on load: subscribed to booked, its last bookings drawn from the history, decoded into columns, the raw text a click away', async (t) => {
   for (const booking of first) await publishText('booked', booking)
-  await publishJson('booked', { visitor: 2201, ticket: 32927, zone: 'en00031', time: 1673254205342, party: 4 })
+  await publish(url, 'booked', { visitor: 2201, ticket: 32927, zone: 'en00031', time: 1673254205342, party: 4 })
   await publishText('booked', 'not a booking <b>at all</b>')
   const { page, violations } = await openBoard(t, url)
   await topicShown(page, 'booked')
@@ -164,7 +121,7 @@ t.test('the topics come from the URL, and showing or hiding one keeps the URL in
   await topicShown(page, 'booked')
   await topicShown(page, 'paid')
   await waitForSubscribers('paid', 1)
-  await publishJson('paid', { visitor: 2401, ticket: 34001, zone: 'pg00010', amount: '12.50' })
+  await publish(url, 'paid', { visitor: 2401, ticket: 34001, zone: 'pg00010', amount: '12.50' })
   const paid = await cells(await rowWith(page, '2401'))
   t.same(paid.slice(1, 6), ['2401', '34001', 'pg00010', 'amount: 12.50', 'paid #1'])
 
@@ -200,7 +157,7 @@ t.test('publishes from the folded tools to a WebSocket subscriber', async (t) =>
   await page.getByLabel('Topic to publish to').fill('booked')
   await page.getByLabel('Message').fill(message)
   await page.getByRole('button', { name: 'Publish' }).click()
-  t.match(await client.waitFor((f) => f.action === 'publish' && f.message === message, WAIT_MS), { topic: 'booked', message })
+  t.match(await client.waitFor((f) => f.action === 'publish' && f.message === message, PAGE_WAIT_MS), { topic: 'booked', message })
   await page.getByText(/delivered to 2 subscribers/).waitFor()
   await rowWith(page, '2501')
   await page.getByRole('table', { name: /Topics/ }).getByRole('row').filter({ hasText: 'booked' }).waitFor()
@@ -250,7 +207,7 @@ t.test('a topic the server keeps refusing (its Redis was killed) is shown as fai
   const { page } = await openBoard(t, cluster.url)
   await rowWith(page, '2801')
   await redis.kill()
-  await waitFor(async () => (await fetch(`${cluster.url}/ready`)).status === 503, 'the instance sees Redis gone')
+  await waitForStatus(`${cluster.url}/ready`, 503)
   // the page must resume from its position, which needs the history kept in Redis
   cutSockets(cluster.app)
   await banner(page).getByText('Bookings for “booked” are not arriving: the server cannot reach its message store. Still trying.').waitFor()
@@ -258,7 +215,7 @@ t.test('a topic the server keeps refusing (its Redis was killed) is shown as fai
   await page.screenshot({ path: join(SHOTS, 'board-failed-desktop.png') })
 
   await redis.restart()
-  await waitFor(async () => (await fetch(`${cluster.url}/ready`)).status === 200, 'Redis is back')
+  await waitForStatus(`${cluster.url}/ready`, 200)
   await page.getByRole('button', { name: 'Reconnect now' }).click()
   await topicShown(page, 'booked')
   await banner(page).getByText(/^Some bookings may be missing/).waitFor()
@@ -266,7 +223,7 @@ t.test('a topic the server keeps refusing (its Redis was killed) is shown as fai
 
 t.test('the layout: 20 bookings and more at 1280x900; on a phone the bookings come first; contrast and names', async (t) => {
   const busy = await startApp(t)
-  for (let n = 10; n < 40; n++) await publishJson('booked', { visitor: 3000 + n, ticket: 34000 + n, zone: `en000${n}`, time: 1673254205000 + n * 60_000 }, busy.url)
+  for (let n = 10; n < 40; n++) await publish(busy.url, 'booked', { visitor: 3000 + n, ticket: 34000 + n, zone: `en000${n}`, time: 1673254205000 + n * 60_000 })
   await publishText('booked', '1673254207999:3099:34099:pg00099', busy.url)
   const { page } = await openBoard(t, busy.url)
   await rowWith(page, '3099')

@@ -27,6 +27,7 @@ async function trafficThenStop (instance: InstanceProcess, t: Test): Promise<any
   t.equal(await post('<booking/>', 'application/xml'), 415)
   t.equal(await post('{"msg":1}', 'application/json'), 400)
   t.equal(await post('x'.repeat(200), 'text/plain'), 413)
+  t.equal((await fetch(`${instance.url}/no-such-page`)).status, 404, 'a GET that matches no route is not a poll')
   const client = await TestClient.connect(t, instance.wsUrl)
   await client.request({ action: 'ping' })
   instance.kill('SIGTERM')
@@ -52,10 +53,11 @@ t.test('with stdout not a terminal: JSON lines, one per request, polls at debug,
     /^POST \/publish\/booked 415 in [\d.]+ ms: Unsupported Media Type "application\/xml": send application\/json or text\/plain$/,
     /^POST \/publish\/booked 400 in [\d.]+ ms: body must have required property 'message'$/,
     /^POST \/publish\/booked 413 in [\d.]+ ms: Request body is too large$/,
+    /^GET \/no-such-page 404 in [\d.]+ ms$/,
     /^GET \/message: WebSocket connection$/,
     /^shutting down$/
   ])
-  t.equal(info.length, 7, 'nothing else at info: one line for each request')
+  t.equal(info.length, 8, 'nothing else at info: one line for each request')
   t.notOk(entries.some((entry) => entry.level > 40), 'nothing above warn')
   t.notOk(entries.some((entry) => JSON.stringify(entry).includes('stack')), 'no stack trace')
 })

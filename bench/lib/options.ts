@@ -1,4 +1,4 @@
-/** The command line: `npm run bench -- [scenario ...] [--quick] [--servers=proxyer,ws-floor,socketio]`. */
+/** The command line: `npm run bench -- [scenario ...] [--quick] [--servers=proxyer,ws-floor,socketio,nchan]`. */
 import { SCENARIOS } from './catalog.js'
 import { SERVER_KINDS, type ScenarioName, type ServerKind } from './types.js'
 
@@ -22,7 +22,8 @@ scenarios: ${SCENARIOS.join(', ')} (all when none is named)
            core during the measurement; the attempt with the least such load is kept
 --profile  run the servers with node --cpu-prof (bench/results/profiles/; summarize with
            npx tsx bench/profile-summary.ts FILE)
---servers  the servers to measure (all three by default)`
+--servers  the servers to measure, in this order (all four by default; Nchan is left out with a note when
+           nginx or its module is missing)`
 
 export function parseOptions (args: string[]): Options {
   const scenarios: ScenarioName[] = []

@@ -78,17 +78,20 @@ const COLUMNS: Record<ScenarioName, Column[]> = {
     ['server CPU %', num('serverCpuPct')], ['CPU µs/delivery', num('serverCpuUsPerDelivery', 3)], ['gen CPU %', num('generatorCpuPct')],
     ['bound', bound], ['other load %', otherLoadCell], ['lost', num('lost')],
     ['d/s vs floor', versus('deliveriesPerSec', 'ws-floor')], ['d/s vs SIO', versus('deliveriesPerSec', 'socketio')],
-    ['CPU/d vs floor', versus('serverCpuUsPerDelivery', 'ws-floor')], ['CPU/d vs SIO', versus('serverCpuUsPerDelivery', 'socketio')]
+    ['CPU/d vs floor', versus('serverCpuUsPerDelivery', 'ws-floor')], ['CPU/d vs SIO', versus('serverCpuUsPerDelivery', 'socketio')],
+    ['d/s vs Nchan', versus('deliveriesPerSec', 'nchan')], ['CPU/d vs Nchan', versus('serverCpuUsPerDelivery', 'nchan')]
   ],
   'many-topics': [],
   latency: [
     ['p50 ms', num('latencyMsP50', 2)], ['p99 ms', num('latencyMsP99', 2)], ['max ms', num('latencyMsMax', 2)],
     ['probe p99 ms', num('probeLatencyMsP99', 2)], ['server CPU %', num('serverCpuPct')], ['gen CPU %', num('generatorCpuPct')],
-    ['other load %', otherLoadCell], ['lost', num('lost')], ['p99 vs floor', versus('latencyMsP99', 'ws-floor')], ['p99 vs SIO', versus('latencyMsP99', 'socketio')]
+    ['other load %', otherLoadCell], ['lost', num('lost')], ['p99 vs floor', versus('latencyMsP99', 'ws-floor')], ['p99 vs SIO', versus('latencyMsP99', 'socketio')],
+    ['p50 vs Nchan', versus('latencyMsP50', 'nchan')], ['p99 vs Nchan', versus('latencyMsP99', 'nchan')]
   ],
   idle: [
     ['connections', num('connections')], ['RSS before MB', num('rssBeforeMb', 1)], ['RSS after MB', num('rssAfterMb', 1)],
-    ['bytes/connection', num('bytesPerConnection')], ['vs floor', versus('bytesPerConnection', 'ws-floor')], ['vs SIO', versus('bytesPerConnection', 'socketio')]
+    ['bytes/connection', num('bytesPerConnection')], ['vs floor', versus('bytesPerConnection', 'ws-floor')], ['vs SIO', versus('bytesPerConnection', 'socketio')],
+    ['vs Nchan', versus('bytesPerConnection', 'nchan')]
   ],
   'http-publish': [
     ['HTTP CPU µs/publish', num('http1ServerCpuUsPerPublish', 1)], ['node:http CPU µs/publish', num('floor1ServerCpuUsPerPublish', 1)],
@@ -185,6 +188,14 @@ export function targets (runs: RunRecord[]): Target[] {
     'under 10%', figure(httpPublish, 'fastifyCostPct'), (v) => v < 10, '%',
     ` (${us('fastifyCostUs')}, rounds ${us('fastifyCostMinUs')}..${us('fastifyCostMaxUs')}; direct, to 100 subscribers: one at a time ${pct('fastifyOverheadPct')}` +
     ` (${pct('fastifyOverheadMinPct')}..${pct('fastifyOverheadMaxPct')}), ${fixed(figure(httpPublish, 'concurrency'))} in flight ${pct('fastifyOverheadConcurrentPct')})`)
+  // issue 16: Nchan, where each socket gets about one frame per turn
+  const dpsVsNchan = (scenario: ScenarioName, match: (p: ScenarioParams) => boolean): number | null =>
+    ratio(figure(find(scenario, 'proxyer', match), 'deliveriesPerSec'), figure(find(scenario, 'nchan', match), 'deliveriesPerSec'))
+  check('many topics, 1,000 x 5: deliveries/s vs Nchan', 'at least 1.2x', dpsVsNchan('many-topics', () => true), (v) => v >= 1.2, 'x')
+  const nchanP99 = figure(find('latency', 'nchan', at100), 'latencyMsP99')
+  check('latency, 100 msg/s to 1,000: p99 vs Nchan\'s', `at most Nchan's (${fixed(nchanP99, 2)} ms)`,
+    nchanP99 === null ? null : p99, (v) => nchanP99 !== null && v <= nchanP99, ' ms')
+  check('fanout, 5,000 subscribers: deliveries/s vs Nchan', 'at least 1.0x', dpsVsNchan('fanout', (p) => p.subscribers === 5000), (v) => v >= 1, 'x')
   const cluster = find('cluster', 'proxyer', (p) => thousand(p) && p.publishers === undefined)
   check('cluster: deliveries/s vs embedded (fanout, 1,000 subscribers), median of rounds side by side', 'at least 0.8x',
     figure(cluster, 'clusterRatio'), (v) => v >= 0.8, 'x', ` (rounds ${times(figure(cluster, 'clusterRatioMin'))}..${times(figure(cluster, 'clusterRatioMax'))})`)

@@ -1,7 +1,9 @@
-/** Starts the servers a scenario measures: proxyer, the ws floor or Socket.IO, one or two instances (then with Redis). */
+/** Starts the servers a scenario measures: proxyer, the ws floor, Socket.IO or Nchan, one or two instances (then with Redis). */
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { SERVER_CORE } from './cores.js'
 import { Launched, freePort, waitForPort } from './launch.js'
+import { nchanArgv } from './nchan.js'
 import type { Endpoint, ServerKind } from './types.js'
 
 export const HOST = '127.0.0.1'
@@ -62,8 +64,10 @@ export async function startServers (kind: ServerKind, options: StartOptions): Pr
       const [node, ...args] = kind !== 'proxyer'
         ? [process.execPath, join(options.root, 'bench', 'servers', kind === 'socketio' ? 'socketio.mjs' : 'ws-floor.mjs')]
         : floorPort !== undefined ? withHttpFloor(options.proxyer.argv, options.root) : options.proxyer.argv
-      const argv = [node, ...options.nodeFlags ?? [], ...args]
+      const nchan = kind === 'nchan' ? nchanArgv(options.root, port) : undefined
+      const argv = nchan?.argv ?? [node, ...options.nodeFlags ?? [], ...args]
       const instance = new Launched(`${kind} #${i}`, argv, { core: SERVER_CORE, cwd: options.root, env: kind === 'proxyer' ? { ...PROXYER_ENV, ...env } : env })
+      if (nchan !== undefined) instance.child.once('exit', () => rmSync(nchan.dir, { recursive: true, force: true }))
       instances.push(instance)
       processes.push(instance)
       await waitForPort(port, instance)

@@ -1,8 +1,10 @@
 /** What the runner hands a load-generator process, and what it gets back. */
 
-/** The servers compared: proxyer itself, the plain ws floor, and Socket.IO. */
-export type ServerKind = 'proxyer' | 'ws-floor' | 'socketio'
-export const SERVER_KINDS: readonly ServerKind[] = ['proxyer', 'ws-floor', 'socketio']
+/** The servers compared: proxyer itself, the plain ws floor, Socket.IO, and Nchan (nginx's pub/sub module, in C). */
+export type ServerKind = 'proxyer' | 'ws-floor' | 'socketio' | 'nchan'
+export const SERVER_KINDS: readonly ServerKind[] = ['proxyer', 'ws-floor', 'socketio', 'nchan']
+/** The servers that speak a request/reply protocol over WebSocket (Nchan publishes over HTTP only). */
+export const SOCKET_SERVER_KINDS: readonly ServerKind[] = ['proxyer', 'ws-floor', 'socketio']
 
 export type ScenarioName = 'fanout' | 'latency' | 'many-topics' | 'idle' | 'http-publish' | 'cluster' | 'slow-consumer'
 

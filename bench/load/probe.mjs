@@ -1,5 +1,5 @@
 /**
- * One subscriber on the real client library (ws for proxyer's protocol, socket.io-client for Socket.IO)
+ * One subscriber on the real client library (ws for proxyer's protocol and Nchan, socket.io-client for Socket.IO)
  * that parses every message it gets: it checks the order of the sequence numbers and measures latency
  * from the send time inside, as a cross-check on the frame-counting clients.
  */
@@ -31,6 +31,15 @@ export async function openProbe ({ server, endpoint, topic, counter }) {
     socket.on('publish', (frame) => take(frame.message))
     await socket.timeout(10_000).emitWithAck('subscribe', topic)
     probe.close = () => socket.disconnect()
+    return probe
+  }
+
+  if (server === 'nchan') {
+    // Nchan: subscribed by the path; every message arrives as it was published
+    const ws = new WebSocket(`ws://${endpoint.host}:${endpoint.port}/sub/${topic}`)
+    await once(ws, 'open')
+    ws.on('message', (data) => take(JSON.parse(data.toString())))
+    probe.close = () => ws.terminate()
     return probe
   }
 

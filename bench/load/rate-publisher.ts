@@ -1,6 +1,6 @@
 /** Publishes at a fixed rate on a timer and remembers when each message left, for latency. */
 import { performance } from 'node:perf_hooks'
-import type { RawClient } from './raw-client.js'
+import type { PublishingClient } from './publishing-client.js'
 import type { Dialect } from './dialect.js'
 import { messageMaker } from './message.js'
 
@@ -14,7 +14,7 @@ export class RatePublisher {
   private readonly makeMessage: (seq: number) => string
 
   constructor (
-    private readonly client: RawClient,
+    private readonly client: PublishingClient,
     private readonly dialect: Dialect,
     private readonly topic: string,
     rate: number,

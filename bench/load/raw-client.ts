@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { PEEK_BYTES, type Dialect, type FrameKind } from './dialect.js'
 import type { DeliveryCounter } from './delivery-counter.js'
+import type { PublishingClient } from './publishing-client.js'
 import type { Endpoint } from '../lib/types.js'
 
 /** Sees each delivery with its index on this client and the time its chunk was read. */
@@ -22,7 +23,7 @@ interface Waiter {
   reject: (err: Error) => void
 }
 
-export class RawClient {
+export class RawClient implements PublishingClient {
   /** Deliveries this client received. */
   delivered = 0
   replies = 0
@@ -45,7 +46,9 @@ export class RawClient {
   constructor (
     private readonly endpoint: Endpoint,
     private readonly dialect: Dialect,
-    private readonly counter: DeliveryCounter
+    private readonly counter: DeliveryCounter,
+    /** Nchan's socket is subscribed to this topic by its path. */
+    private readonly pathTopic?: string
   ) {
     this.socket = connect({
       host: endpoint.host,
@@ -65,7 +68,7 @@ export class RawClient {
       this.socket.once('connect', () => {
         const key = randomBytes(16).toString('base64')
         this.socket.write(
-          `GET ${this.dialect.path} HTTP/1.1\r\nHost: ${this.endpoint.host}:${this.endpoint.port}\r\n` +
+          `GET ${this.dialect.path(this.pathTopic)} HTTP/1.1\r\nHost: ${this.endpoint.host}:${this.endpoint.port}\r\n` +
           `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
         )
       })

@@ -3,7 +3,7 @@
  * (published times subscribers, less those received), so the server always has work queued
  * and nothing piles up without bound when the server or the generator falls behind.
  */
-import type { RawClient } from './raw-client.js'
+import type { PublishingClient } from './publishing-client.js'
 import type { DeliveryCounter } from './delivery-counter.js'
 import type { Dialect } from './dialect.js'
 import { messageMaker } from './message.js'
@@ -38,7 +38,7 @@ export class WindowedPublisher {
 
   constructor (
     /** Publishing connections, used in turn batch by batch. */
-    private readonly clients: RawClient[],
+    private readonly clients: PublishingClient[],
     private readonly dialect: Dialect,
     private readonly counter: DeliveryCounter,
     private readonly plan: WindowPlan
@@ -106,7 +106,7 @@ export class WindowedPublisher {
   }
 }
 
-function sum (clients: RawClient[], figure: (client: RawClient) => number): number {
+function sum (clients: PublishingClient[], figure: (client: PublishingClient) => number): number {
   let total = 0
   for (const client of clients) total += figure(client)
   return total

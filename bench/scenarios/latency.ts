@@ -22,7 +22,7 @@ export async function latency (task: Task): Promise<TaskResult> {
   try {
     const clients = await rig.subscribers(subscribers - 1, () => TOPIC)
     const probe = await rig.probe(TOPIC)
-    const publisher = new RatePublisher(await rig.client(), rig.dialect, TOPIC, rate, capacity, params.padBytes ?? 32)
+    const publisher = new RatePublisher(await rig.publisher(), rig.dialect, TOPIC, rate, capacity, params.padBytes ?? 32)
     const sentAt = publisher.sentAt
     for (const client of clients) {
       client.hook = (index, now) => {

@@ -1,5 +1,7 @@
 /** What every scenario opens: frame-counting subscribers, a publishing client, a parsing probe. */
 import { RawClient } from '../load/raw-client.js'
+import { RawHttpClient } from '../load/raw-http-client.js'
+import type { PublishingClient } from '../load/publishing-client.js'
 import { dialectOf, type Dialect } from '../load/dialect.js'
 import { DeliveryCounter } from '../load/delivery-counter.js'
 import { openAll } from '../load/measure.js'
@@ -9,7 +11,7 @@ import type { Endpoint, Metrics, Task } from '../lib/types.js'
 export class Rig {
   readonly dialect: Dialect
   readonly counter = new DeliveryCounter()
-  private readonly clients: RawClient[] = []
+  private readonly clients: PublishingClient[] = []
   private readonly probes: Probe[] = []
 
   constructor (readonly task: Task) {
@@ -20,8 +22,17 @@ export class Rig {
    * A client that is open (and, for Socket.IO, connected to the namespace), subscribed to nothing;
    * its deliveries add to the rig's counter unless it is given its own.
    */
-  async client (endpoint: Endpoint = this.task.endpoints[0], counter = this.counter): Promise<RawClient> {
-    const client = new RawClient(endpoint, this.dialect, counter)
+  async client (endpoint: Endpoint = this.task.endpoints[0], counter = this.counter, pathTopic?: string): Promise<RawClient> {
+    const client = new RawClient(endpoint, this.dialect, counter, pathTopic)
+    this.clients.push(client)
+    await client.open()
+    return client
+  }
+
+  /** A connection to publish on: a WebSocket client, or for Nchan pipelined HTTP. */
+  async publisher (endpoint: Endpoint = this.task.endpoints[0]): Promise<PublishingClient> {
+    if (!this.dialect.topicInPath) return this.client(endpoint)
+    const client = new RawHttpClient(endpoint)
     this.clients.push(client)
     await client.open()
     return client
@@ -30,6 +41,7 @@ export class Rig {
   /** Opens `count` subscribers; subscriber `i` takes `topicOf(i)` on `endpointOf(i)`. */
   async subscribers (count: number, topicOf: (i: number) => string, endpointOf: (i: number) => Endpoint = () => this.task.endpoints[0]): Promise<RawClient[]> {
     return openAll(count, async (i) => {
+      if (this.dialect.topicInPath) return this.client(endpointOf(i), this.counter, topicOf(i))
       const client = await this.client(endpointOf(i))
       await client.subscribe(topicOf(i))
       return client

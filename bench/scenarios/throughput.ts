@@ -19,7 +19,7 @@ export async function throughput (task: Task): Promise<TaskResult> {
     // subscriber 0 is the parsing probe, opened last so that it is served last; on the last instance
     await rig.subscribers(total - 1, (i) => topics[(i + 1) % topicCount], (i) => endpoints[(i + 1) % endpoints.length])
     const probe = await rig.probe(topics[0], endpoints[endpoints.length - 1])
-    const clients = await Promise.all(Array.from({ length: params.publishers ?? 1 }, () => rig.client(endpoints[0])))
+    const clients = await Promise.all(Array.from({ length: params.publishers ?? 1 }, () => rig.publisher(endpoints[0])))
     const publisher = new WindowedPublisher(clients, rig.dialect, rig.counter, {
       topics, subscribersPerTopic: perTopic, padBytes: params.padBytes ?? 32
     })

@@ -28,7 +28,7 @@ export class MemoryBroker implements Broker {
   private readonly registry = new TopicRegistry()
   private readonly logs = new Map<string, TopicLog>()
   private readonly epochs = new Epochs()
-  private readonly keys: IdempotencyKeys
+  private readonly keys: IdempotencyKeys<PublishResult>
   private readonly sweeper: NodeJS.Timeout
   private readonly startedAt = new Date().toISOString()
   /** Bytes every topic's history keeps, held under HISTORY_MAX_BYTES. */
@@ -137,7 +137,7 @@ export class MemoryBroker implements Broker {
   private trimHistory (): void {
     for (const log of this.logs.values()) {
       while (log.bytes > 0 && this.historyBytes > this.options.history.maxBytes) this.historyBytes -= log.trimOldest()
-      if (this.historyBytes <= this.options.history.maxBytes) return
+      if (this.historyBytes <= this.options.history.maxBytes) break
     }
   }
 

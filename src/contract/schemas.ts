@@ -53,6 +53,8 @@ export const EnqueueRequest = Type.Object({
   action: Type.Literal('enqueue'),
   queue: Type.String(),
   message: Type.Unknown(),
+  /** A repeat within IDEMPOTENCY_TTL queues nothing and gets the first job. */
+  key: Type.Optional(IdempotencyKey),
   id: Type.Optional(RequestId)
 })
 export const WatchRequest = Type.Object({
@@ -139,10 +141,13 @@ export const SubscribedFrame = Type.Object({
   /** Only when subscribing from a position: whether every missed message was replayed. */
   recovered: Type.Optional(Type.Boolean())
 })
+/** The reply to unsubscribe; or, with no id but a code, the server left the topic itself: a refreshed token may not subscribe to it. */
 export const UnsubscribedFrame = Type.Object({
   action: Type.Literal('unsubscribed'),
   id: Type.Optional(RequestId),
-  topic: TopicFilter
+  topic: TopicFilter,
+  code: Type.Optional(Type.Literal(ErrorCode.forbidden)),
+  error: Type.Optional(Type.String())
 })
 export const PublishedFrame = Type.Object({
   action: Type.Literal('published'),

@@ -61,9 +61,12 @@ export class QueueConsumption implements Consumption {
     wake?.()
   }
 
+  /** Holds its jobs longer; one it lost anyway (the process froze past the visibility) is let go, which makes room for another. */
   private async renew (): Promise<void> {
     for (const [job, receipt] of [...this.held]) {
-      if (await this.engine.extend(this.options.queue, job, receipt, this.options.visibilityMs) !== 200) this.held.delete(job)
+      if (await this.engine.extend(this.options.queue, job, receipt, this.options.visibilityMs) === 200) continue
+      this.held.delete(job)
+      this.makeRoom()
     }
   }
 

@@ -9,7 +9,7 @@ interface Watched {
   last: number
 }
 
-/** What the watchers ask the engine: positions (0 held, -1 delayed, null finished or gone) and a job's status. */
+/** What the watchers ask the engine: positions (0 held, null finished or gone) and a job's status. */
 export interface PositionSource {
   positions (queue: string, jobs: string[]): Promise<Array<number | null>>
   status (queue: string, job: string): Promise<JobStatus | undefined>
@@ -19,7 +19,8 @@ export function statusEvent (status: JobStatus): JobEvent {
   const { queue, job } = status
   if (status.state === 'done') return { type: 'done', queue, job, result: status.result ?? null }
   if (status.state === 'failed') return { type: 'failed', queue, job, error: status.error ?? 'failed', attempts: status.attempts }
-  return { type: 'position', queue, job, position: status.state === 'active' ? 0 : status.position ?? -1 }
+  // a waiting job always has a place (a delayed one the place it comes back to); a held one has none
+  return { type: 'position', queue, job, position: status.position ?? 0 }
 }
 
 export class JobWatchers {
@@ -37,11 +38,8 @@ export class JobWatchers {
     const status = await this.source.status(queue, job)
     if (status === undefined) return undefined
     const event = statusEvent(status)
-    if (event.type === 'position' && event.position >= 0) listener(event)
-    if (event.type !== 'position') {
-      listener(event)
-      return () => {}
-    }
+    listener(event)
+    if (event.type !== 'position') return () => {}
     const key = `${queue}\n${job}`
     const entry = this.watched.get(key) ?? { queue, job, listeners: new Set(), last: event.position }
     this.watched.set(key, entry)
@@ -80,7 +78,7 @@ export class JobWatchers {
             const status = await this.source.status(queue, entry.job)
             if (status === undefined) this.finish({ type: 'failed', queue, job: entry.job, error: 'the job expired', attempts: 0 })
             else if (status.state === 'done' || status.state === 'failed') this.finish(statusEvent(status))
-          } else if (position >= 0 && position !== entry.last) {
+          } else if (position !== entry.last) {
             entry.last = position
             const event: JobEvent = { type: 'position', queue, job: entry.job, position }
             for (const listener of entry.listeners) listener(event)

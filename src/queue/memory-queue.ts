@@ -3,10 +3,11 @@ import { newToken } from './job-id.js'
 import { OrderedLine } from './ordered-line.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
-import { QueueConsumption } from './consumption.js'
+import { Consumptions } from './consumptions.js'
 import { ConsumerCounts } from './consumer-counts.js'
+import { IdempotencyKeys } from '../broker/idempotency-keys.js'
 import {
-  FAILED_KEPT, QueueFullError, type ClaimedJob, type ClaimOptions, type Clock, type Consumption, type FailedJob,
+  FAILED_KEPT, QueueFullError, type ClaimedJob, type ClaimOptions, type Clock, type Consumption, type EnqueueResult, type FailedJob,
   type HoldOutcome, type JobConsumer, type JobListener, type JobStatus, type QueueLimits, type QueueStats, type WorkQueue
 } from './work-queue.js'
 
@@ -24,6 +25,11 @@ interface MemoryJob {
   result?: unknown
   error?: string
   finishedAt: number
+}
+
+/** A waiting job's place in line; a delayed one is out of the line but keeps its sequence number, so its place is the one it comes back to. */
+function place (line: Line, job: MemoryJob): number {
+  return line.line.rank(job.seq) + (job.state === 'delayed' ? 1 : 0)
 }
 
 class Line {
@@ -83,19 +89,17 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
   private readonly consumers = new ConsumerCounts()
   private readonly watchers: JobWatchers
   private readonly sweeper: NodeJS.Timeout
-  private readonly consumptions = new Set<Consumption>()
+  private readonly consumptions: Consumptions
+  private readonly keys: IdempotencyKeys<EnqueueResult>
   private readonly now: Clock
-  private closed = false
 
   constructor (private readonly options: MemoryQueueOptions) {
     this.now = options.now ?? Date.now
+    this.keys = new IdempotencyKeys(options.limits.idempotency)
+    this.consumptions = new Consumptions(this, this.consumers, options)
     this.watchers = new JobWatchers(this, options.limits.positionIntervalMs, options.onError)
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs)
     this.sweeper.unref()
-  }
-
-  get ready (): boolean {
-    return !this.closed
   }
 
   private existing (queue: string): Line | undefined {
@@ -108,7 +112,9 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
     return line
   }
 
-  async enqueue (queue: string, message: unknown): Promise<{ queue: string, job: string, position: number }> {
+  async enqueue (queue: string, message: unknown, key?: string): Promise<EnqueueResult> {
+    const earlier = key === undefined ? undefined : this.keys.get(queue, key, this.now())
+    if (earlier !== undefined) return earlier
     const { maxLength } = this.options.limits
     let line = this.existing(queue)
     if (line !== undefined && line.bySeq.size + line.delayed.size >= maxLength) throw new QueueFullError(queue, maxLength)
@@ -121,7 +127,9 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
     line.jobs.set(job.id, job)
     line.enqueued++
     this.toLine(queue, line, job)
-    return { queue, job: job.id, position: line.line.rank(job.seq) }
+    const result = { queue, job: job.id, position: line.line.rank(job.seq) }
+    if (key !== undefined) this.keys.remember(queue, key, result, this.now())
+    return result
   }
 
   private toLine (queue: string, line: Line, job: MemoryJob): void {
@@ -247,7 +255,7 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
     const line = this.lines.get(queue) as Line
     const state = job.state === 'delayed' ? 'waiting' : job.state
     const status: JobStatus = { queue, job: id, state, attempts: job.attempts }
-    if (job.state === 'waiting') status.position = line.line.rank(job.seq)
+    if (status.state === 'waiting') status.position = place(line, job)
     if (job.state === 'done') status.result = job.result
     if (job.error !== undefined && job.state !== 'done') status.error = job.error
     return status
@@ -258,8 +266,7 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
     return ids.map((id) => {
       const job = line?.jobs.get(id)
       if (line === undefined || job === undefined || job.state === 'done' || job.state === 'failed') return null
-      if (job.state === 'waiting') return line.line.rank(job.seq)
-      return job.state === 'active' ? 0 : -1
+      return job.state === 'active' ? 0 : place(line, job)
     })
   }
 
@@ -292,27 +299,13 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
   }
 
   consume (queue: string, consumer: JobConsumer, prefetch: number): Consumption {
-    this.consumers.add(queue, 1)
-    const consumption = new QueueConsumption(this, consumer, {
-      queue,
-      prefetch,
-      visibilityMs: this.options.visibilityMs,
-      pollMs: 30_000,
-      onError: this.options.onError,
-      onStop: () => {
-        this.consumers.add(queue, -1)
-        this.consumptions.delete(consumption)
-      }
-    })
-    this.consumptions.add(consumption)
-    return consumption
+    return this.consumptions.start(queue, consumer, prefetch)
   }
 
   async close (): Promise<void> {
     this.wakeups.close()
-    this.closed = true
     clearInterval(this.sweeper)
-    await Promise.all([...this.consumptions].map(async (c) => c.cancel()))
+    await this.consumptions.cancelAll()
     this.watchers.close()
   }
 }

@@ -8,7 +8,7 @@ import { loadScripts, type RunScript } from './redis-scripts.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
 import { ConsumerCounts } from './consumer-counts.js'
-import { QueueConsumption } from './consumption.js'
+import { Consumptions } from './consumptions.js'
 import {
   QueueFullError, type ClaimedJob, type ClaimOptions, type Clock, type Consumption, type EnqueueResult, type FailedJob,
   type HoldOutcome, type JobConsumer, type JobEvent, type JobListener, type JobState, type JobStatus, type QueueLimits,
@@ -38,7 +38,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   private readonly consumers: ConsumerCounts
   private readonly watchers: JobWatchers
   private readonly timers: NodeJS.Timeout[]
-  private readonly consumptions = new Set<Consumption>()
+  private readonly consumptions: Consumptions
   private readonly now: Clock
   private closed = false
 
@@ -47,6 +47,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     this.run = loadScripts(options.commands)
     this.consumers = new ConsumerCounts(() => this.beat())
     this.watchers = new JobWatchers(this, options.limits.positionIntervalMs, options.onError)
+    this.consumptions = new Consumptions(this, this.consumers, options)
     const { subscriber, prefix } = options
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === `${prefix}wake`) this.wakeups.wake(message)
@@ -77,7 +78,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     this.beat()
   }
 
-  get ready (): boolean {
+  private get ready (): boolean {
     return !this.closed && this.options.commands.status === 'ready'
   }
 
@@ -102,11 +103,11 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     if (this.ready) await this.script('sweep', [1000])
   }
 
-  async enqueue (queue: string, message: unknown): Promise<EnqueueResult> {
-    const id = newToken()
-    const position = await this.script('enqueue', [queue, id, JSON.stringify(message) ?? 'null', this.options.limits.maxLength]) as number
-    if (position < 0) throw new QueueFullError(queue, this.options.limits.maxLength)
-    return { queue, job: id, position }
+  async enqueue (queue: string, message: unknown, key?: string): Promise<EnqueueResult> {
+    const { maxLength, idempotency } = this.options.limits
+    const [position, job] = await this.script('enqueue', [queue, newToken(), JSON.stringify(message) ?? 'null', maxLength, key ?? '', idempotency.ttlMs]) as [number, string]
+    if (position < 0) throw new QueueFullError(queue, maxLength)
+    return { queue, job, position }
   }
 
   async claim (queue: string, options: ClaimOptions): Promise<ClaimedJob[]> {
@@ -182,26 +183,13 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   }
 
   consume (queue: string, consumer: JobConsumer, prefetch: number): Consumption {
-    this.consumers.add(queue, 1)
-    const consumption = new QueueConsumption(this, consumer, {
-      queue,
-      prefetch,
-      visibilityMs: this.options.visibilityMs,
-      pollMs: 30_000,
-      onError: this.options.onError,
-      onStop: () => {
-        this.consumers.add(queue, -1)
-        this.consumptions.delete(consumption)
-      }
-    })
-    this.consumptions.add(consumption)
-    return consumption
+    return this.consumptions.start(queue, consumer, prefetch)
   }
 
   async close (): Promise<void> {
     this.wakeups.close()
     for (const timer of this.timers) clearInterval(timer)
-    await Promise.all([...this.consumptions].map(async (c) => c.cancel()))
+    await this.consumptions.cancelAll()
     this.closed = true
     this.watchers.close()
     await closeRedis(this.options.subscriber)

@@ -1,4 +1,5 @@
 /** The contract of the work queues (embedded or Redis) that the HTTP routes and the socket session use. */
+import type { IdempotencyLimits } from '../broker/broker.js'
 
 /** What a producer learns when its job is in line. */
 export interface EnqueueResult {
@@ -42,7 +43,7 @@ export interface JobStatus {
   queue: string
   job: string
   state: JobState
-  /** Place in line while waiting (absent while delayed by a nack). */
+  /** Place in line while waiting; a job nacked with a delay keeps its place, though it is not handed out before the delay ends. */
   position?: number
   attempts: number
   result?: unknown
@@ -93,10 +94,11 @@ export interface Consumption {
 }
 
 export interface WorkQueue {
-  /** False while the backend cannot serve. */
-  readonly ready: boolean
-  /** Throws QueueFullError when QUEUE_MAX_LENGTH jobs wait; nothing is queued then. */
-  enqueue (queue: string, message: unknown): Promise<EnqueueResult>
+  /**
+   * Throws QueueFullError when QUEUE_MAX_LENGTH jobs wait; nothing is queued then. With `key`, a repeat
+   * on the same queue within IDEMPOTENCY_TTL queues nothing and resolves with the first one's result.
+   */
+  enqueue (queue: string, message: unknown, key?: string): Promise<EnqueueResult>
   /** Takes up to `max` jobs from the front of the line; waits up to `waitMs` for the first. */
   claim (queue: string, options: ClaimOptions): Promise<ClaimedJob[]>
   ack (queue: string, job: string, receipt: string, result: unknown): Promise<HoldOutcome>
@@ -138,6 +140,7 @@ export interface QueueLimits {
   /** An empty queue disappears after this long. */
   queueTtlMs: number
   positionIntervalMs: number
+  idempotency: IdempotencyLimits
 }
 
 /** The clock the engines read, replaced in tests that would otherwise sleep. */

@@ -36,7 +36,7 @@ export class QueueRequests implements JobConsumer {
 
   async run (request: QueueRequest): Promise<void> {
     switch (request.action) {
-      case 'enqueue': return await this.enqueue(request.queue, request.message, request.id)
+      case 'enqueue': return await this.enqueue(request.queue, request.message, request.key, request.id)
       case 'watch': return await this.watch(request.queue, request.job, request.id)
       case 'consume': return this.consume(request.queue, request.prefetch, request.id)
       case 'ack': return await this.settle(request.queue, request.job, request.id, 'acked', async (c) => c.ack(request.job, request.result ?? null))
@@ -71,12 +71,12 @@ export class QueueRequests implements JobConsumer {
   }
 
   /** The receipt is sent whether or not the request has an id: it is the only way to learn the job id. */
-  private async enqueue (queue: string, message: unknown, id: RequestIdValue | undefined): Promise<void> {
+  private async enqueue (queue: string, message: unknown, key: string | undefined, id: RequestIdValue | undefined): Promise<void> {
     // checked first, so a refused job is not queued at all
     if (!this.roomToFollow(id)) return
     let enqueued
     try {
-      enqueued = await this.queues.enqueue(queue, message)
+      enqueued = await this.queues.enqueue(queue, message, key)
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err
       return this.refuse(ErrorCode.queueFull, err.message, id)

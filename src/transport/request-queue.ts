@@ -1,6 +1,7 @@
 /** Runs a connection's requests in the client's order, while publishes behind nothing but publishes go to the broker at once. */
 import type { PublishResult } from '../broker/broker.js'
 import type { ClientRequest, PublishRequest } from '../contract/schemas.js'
+import { PublishWindow } from './publish-window.js'
 
 export interface RequestRunner {
   /** Starts a publish on the broker ahead of its turn. */
@@ -14,6 +15,8 @@ export class RequestQueue {
   private tail: Promise<void> = Promise.resolve()
   /** Subscribes and the like still queued: a publish behind one must wait for it to run. */
   private waitingNonPublishes = 0
+  /** Publishes started ahead of their turn, at most so many at the broker at once. */
+  private readonly window = new PublishWindow()
 
   /** `onFault` hears an error a request's work raised: the queue goes on with the next one. */
   constructor (private readonly runner: RequestRunner, private readonly onFault: (err: unknown) => void) {}
@@ -22,7 +25,7 @@ export class RequestQueue {
     if (request.action === 'publish' && this.waitingNonPublishes === 0) {
       // publishes behind nothing but publishes go to the broker at once, pipelined (Redis keeps
       // their order); only their replies wait their turn
-      const publishing = this.runner.startPublish(request)
+      const publishing = this.window.run(async () => this.runner.startPublish(request))
       // a failure is reported by run() in its turn, which awaits this same promise
       publishing.catch(() => {})
       this.enqueue(() => this.runner.run(request, publishing))

@@ -59,11 +59,14 @@ export class Session {
         case 'unsubscribe': return await this.unsubscribe(request.topic, request.id)
         case 'publish': return await this.publish(publishing ?? this.startPublish(request), request.id)
         case 'ping': return this.send(replyFrame('pong', request.id, {}))
-        case 'auth': return this.authenticate(request.token, request.id)
-        // job ids are unguessable, so a watch needs only the id; ack, nack and cancel act on this connection's consume
+        case 'auth': return await this.authenticate(request.token, request.id)
+        // watching a job needs what queuing it needs; ack, nack and cancel act on this connection's consume
         case 'enqueue':
+        case 'watch':
+          if (!this.permit('enqueue', request.queue, request.id)) return
+          return await this.queueRequests.run(request)
         case 'consume':
-          if (!this.permit(request.action, request.queue, request.id)) return
+          if (!this.permit('consume', request.queue, request.id)) return
           return await this.queueRequests.run(request)
         default: return await this.queueRequests.run(request)
       }
@@ -106,8 +109,11 @@ export class Session {
     else await this.broker.unsubscribe(topic, this.subscriber)
   }
 
-  /** A new identity for the connection; bad credentials end it (unauthorized, then 4001), as on the upgrade. */
-  private authenticate (token: string, id: RequestIdValue | undefined): void {
+  /**
+   * A new identity for the connection; bad credentials end it (unauthorized, then 4001), as on the upgrade.
+   * Subscriptions the new identity may not hold are left first, each told with `unsubscribed` and `forbidden`.
+   */
+  private async authenticate (token: string, id: RequestIdValue | undefined): Promise<void> {
     try {
       this.access.authenticate(token)
     } catch (err) {
@@ -117,7 +123,18 @@ export class Session {
       this.close(CloseCode.unauthorized, 'unauthorized')
       return
     }
+    await this.leaveForbidden()
     if (id !== undefined) this.send(replyFrame('authenticated', id, {}))
+  }
+
+  /** A refreshed token may grant less: what it may not subscribe to is left, and the client told why. */
+  private async leaveForbidden (): Promise<void> {
+    for (const topic of [...this.topics]) {
+      if (this.access.permits('subscribe', topic)) continue
+      this.topics.delete(topic)
+      await this.leave(topic)
+      this.send(replyFrame('unsubscribed', undefined, { topic, code: ErrorCode.forbidden, error: this.refusal('subscribe', topic) }))
+    }
   }
 
   private refusal (action: AccessAction, name: string): string {

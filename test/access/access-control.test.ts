@@ -1,3 +1,4 @@
+/** Access settings read from the environment: API keys and JWTs (HS256, RS256, ES256) turned into identities and permissions, and the reasons a credential is refused. */
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,8 +1,7 @@
 /** Identities over HTTP and on the WebSocket upgrade, from one table of cases in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { type RunningApp, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { MODES, type RunningApp, TestClient } from '../helper.js'
 import { API_KEY, SECRET, hsToken, unsignedToken } from './tokens.js'
 
 const BOOKING = '1673254205340:2199:32925:en00030'
@@ -10,22 +9,6 @@ const BOOKING = '1673254205340:2199:32925:en00030'
 t.setTimeout(300_000)
 const SECURED = { API_KEYS: API_KEY, JWT_SECRET: SECRET }
 const keyed = { authorization: `Bearer ${API_KEY}` }
-
-interface Mode {
-  name: string
-  start: (t: Test) => Promise<RunningApp>
-}
-
-const modes: Mode[] = [
-  { name: 'embedded', start: async (t) => startApp(t, SECURED) },
-  {
-    name: 'redis',
-    start: async (t) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...SECURED, REDIS_URL: redis.url })
-    }
-  }
-]
 
 async function post (url: string, topic: string, message: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}/publish/${topic}`, { method: 'POST', body: message, headers: { 'content-type': 'text/plain', ...headers } })
@@ -120,8 +103,8 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
-    t.test(`${mode.name}: ${scenario.name}`, async (t) => scenario.run(t, await mode.start(t)))
+    t.test(`${mode.name}: ${scenario.name}`, async (t) => scenario.run(t, await mode.start(t, SECURED)))
   }
 }

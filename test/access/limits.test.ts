@@ -1,3 +1,4 @@
+/** The small parts access control and logging rest on: the token bucket, connection counts, allowed origins, TRUST_PROXY and secrets masked in logged URLs. */
 import t from 'tap'
 import { TokenBucket } from '../../src/access/token-bucket.js'
 import { ConnectionCounter } from '../../src/access/connection-counter.js'

@@ -1,3 +1,4 @@
+/** Topic patterns (exact, * for a segment, > for the rest) and the permissions built from them. */
 import t from 'tap'
 import { PatternSet } from '../../src/access/patterns.js'
 import { Permissions } from '../../src/access/permissions.js'

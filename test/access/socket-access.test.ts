@@ -1,30 +1,16 @@
 /** Access control on the socket: permissions per request, the auth frame, token expiry and its grace, the token bucket and MAX_TOPICS, in embedded and Redis mode from one table. */
 import t, { type Test } from 'tap'
-import type { Config } from '../../src/config.js'
-import { type RunningApp, startApp, TestClient } from '../helper.js'
+import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
 import { ManualClock } from '../manual-clock.js'
-import { RedisServer } from '../redis-server.js'
 import { API_KEY, SECRET, hsToken, unsignedToken } from './tokens.js'
 
 // real servers (Redis, 10,000-message bursts) on a 2-core machine other jobs share
 t.setTimeout(300_000)
 
-type Env = Partial<Record<keyof Config, string | number>>
 type Start = (env?: Env, clock?: ManualClock) => Promise<RunningApp>
 
 const SECURED: Env = { API_KEYS: API_KEY, JWT_SECRET: SECRET }
 const keyed = { headers: { authorization: `Bearer ${API_KEY}` } }
-
-const modes: Array<{ name: string, start: (t: Test) => Start }> = [
-  { name: 'embedded', start: (t) => async (env = {}, clock) => startApp(t, env, { clock }) },
-  {
-    name: 'redis',
-    start: (t) => async (env = {}, clock) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url }, { clock })
-    }
-  }
-]
 
 /** Sends every frame at once, then resolves with the answer to each id (an answer to an id twice fails the test). */
 async function burst (t: Test, client: TestClient, frames: Array<Record<string, unknown>>): Promise<Map<unknown, any>> {
@@ -80,6 +66,10 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
       await booker.sync()
       t.same(booker.frames.filter((f) => f.action === 'job').map((f) => f.message), ['real ticket'], 'the refused enqueue queued nothing')
       t.match(await visitor.request({ action: 'ping' }), { action: 'pong' }, 'the refused connection is still open')
+      t.match(await reader.request({ action: 'watch', queue: 'bookings', job }),
+        { action: 'error', code: 'forbidden', error: /may not enqueue on "bookings"/ }, 'watching a job needs what queuing it needs')
+      const other = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u8', enqueue: ['bookings'] })}`)
+      t.match(await other.request({ action: 'watch', queue: 'bookings', job }), { action: 'position', job }, 'one who may enqueue there may watch')
     }
   },
   {
@@ -175,6 +165,28 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
     }
   },
   {
+    name: 'a refreshed token that grants less: the subscriptions it does not allow are left, each told (unsubscribed, forbidden), the rest stay',
+    run: async (t, start) => {
+      const { url, wsUrl } = await start(SECURED)
+      const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked', 'paid', 'zoo.>'] })}`)
+      for (const topic of ['booked', 'paid', 'zoo.*']) t.match(await client.request({ action: 'subscribe', topic }), { action: 'subscribed' })
+      const reply = await client.request({ action: 'auth', token: hsToken({ sub: 'u42', subscribe: ['paid'] }) })
+      t.match(reply, { action: 'authenticated' })
+      const told = client.frames.filter((f) => f.action === 'unsubscribed' && f.id === undefined)
+      t.same(told, ['booked', 'zoo.*'].map((topic) => ({ action: 'unsubscribed', topic, code: 'forbidden', error: `The token of "u42" may not subscribe on "${topic}"` })))
+      t.ok(client.frames.indexOf(told[1]) < client.frames.indexOf(reply), 'told before the auth is answered')
+      for (const topic of ['booked', 'zoo.north', 'paid']) {
+        const posted = await fetch(`${url}/publish/${topic}`, { method: 'POST', body: topic, headers: { 'content-type': 'text/plain', ...keyed.headers } })
+        t.equal(posted.status, 200)
+      }
+      await client.waitFor((f) => f.message === 'paid')
+      t.same(client.published.map((f) => f.topic), ['paid'], 'only the topic the new token allows still delivers')
+      t.match(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'error', code: 'forbidden' }, 'nor can it be subscribed again')
+      t.match(await client.request({ action: 'auth', token: hsToken({ sub: 'u42', subscribe: ['paid'] }) }), { action: 'authenticated' })
+      t.equal(client.frames.filter((f) => f.action === 'unsubscribed').length, 2, 'a refresh granting as much leaves nothing')
+    }
+  },
+  {
     name: 'a new token sent within the grace keeps the connection',
     run: async (t, start) => {
       const clock = new ManualClock()
@@ -253,8 +265,8 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
-    t.test(`${mode.name}: ${scenario.name}`, async (t) => scenario.run(t, mode.start(t)))
+    t.test(`${mode.name}: ${scenario.name}`, async (t) => scenario.run(t, async (env, clock) => mode.start(t, env, { clock })))
   }
 }

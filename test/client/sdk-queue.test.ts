@@ -2,23 +2,10 @@
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { JobError, ProxyerClient, ProxyerError, type DeliveredJob } from '../../client/proxyer-client.js'
-import { cutSockets, eventually, type RunningApp, startApp } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { cutSockets, type Env, eventually, MODES, type RunningApp } from '../helper.js'
 import { QueueClient } from '../queue/http.js'
 
-type Env = Parameters<typeof startApp>[1]
 const FAST = { POSITION_INTERVAL_MS: 50, JOB_VISIBILITY_MS: 60_000 }
-
-const modes = [
-  { name: 'embedded', start: async (t: Test, env?: Env) => startApp(t, { ...FAST, ...env }) },
-  {
-    name: 'redis',
-    start: async (t: Test, env?: Env) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...FAST, ...env, REDIS_URL: redis.url })
-    }
-  }
-]
 
 function client (t: Test, app: RunningApp): ProxyerClient {
   const c = new ProxyerClient(app.wsUrl, { WebSocket, backoff: () => 20 })
@@ -126,10 +113,10 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {
-      const app = await mode.start(t, scenario.env)
+      const app = await mode.start(t, { ...FAST, ...scenario.env })
       await scenario.run(t, app, new QueueClient(app.url))
     })
   }

@@ -5,6 +5,9 @@ import { eventually, getJson, postText, TestClient } from '../helper.js'
 import { InstanceProcess, type InstanceExit } from '../instance-process.js'
 import { RedisServer } from '../redis-server.js'
 
+// five instance processes, each compiled by tsx as it starts: past 120 s under a load of 20 on 2 cores (it was cut there)
+t.setTimeout(300_000)
+
 const SHUTDOWN_TIMEOUT_MS = 3000
 const INSTANCE_TTL_MS = 1500
 

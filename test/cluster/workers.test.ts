@@ -1,27 +1,15 @@
 /** WORKERS=N: the real server forks N processes sharing one port, each an instance sharing topics through Redis. */
-import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
-import { projectRoot } from '../../src/project-root.js'
 import { eventually, getJson, TestClient } from '../helper.js'
 import { InstanceProcess } from '../instance-process.js'
+import { compileServer } from '../compiled-server.js'
 import { RedisServer } from '../redis-server.js'
 
 // tsx's loader hangs node:cluster workers (privatenumber/tsx#648): the server runs compiled, built once for this file
-// into the ignored tmp/ folder, under the project root so it finds node_modules and the public folder
 t.setTimeout(240_000)
-mkdirSync(join(projectRoot, 'tmp'), { recursive: true })
-const build = mkdtempSync(join(projectRoot, 'tmp', 'workers-build-'))
-t.teardown(() => rmSync(build, { recursive: true, force: true }))
-await promisify(execFile)(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(projectRoot, 'tsconfig.build.json'), '--outDir', build])
-// the Lua scripts go beside their compiled loaders, as `npm run build` puts them
-for (const file of readdirSync(join(projectRoot, 'src'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.lua'))) {
-  cpSync(join(projectRoot, 'src', file), join(build, 'src', file))
-}
+const serverJs = await compileServer(t)
 // three node processes start on a busy two-core machine: give them time
-const compiled = { compiled: join(build, 'src', 'server.js'), startTimeoutMs: 60_000 }
+const compiled = { compiled: serverJs, startTimeoutMs: 60_000 }
 
 t.test('WORKERS=2: both workers answer on the one port as distinct instances, and a publish through one reaches subscribers on the other', async (t) => {
   const redis = await RedisServer.start(t)

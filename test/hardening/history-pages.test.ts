@@ -1,6 +1,6 @@
 /** History is served in pages of bounded bytes with the next offset, and a few requests at a time: past them 503 with Retry-After. */
 import t from 'tap'
-import { getJson, MODES, startApp, TestClient } from '../helper.js'
+import { eventually, getJson, MODES, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 const PAD = 'x'.repeat(60 * 1024)
@@ -32,12 +32,17 @@ for (const mode of modes) {
 t.test('history requests past 4 at once are refused at once with 503 and Retry-After', async (t) => {
   const redis = await RedisServer.start(t)
   t.teardown(() => redis.signal('SIGCONT'))
-  const { url } = await startApp(t, { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: 1000 })
+  const { app, url } = await startApp(t, { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: 1000 })
   await fetch(`${url}/publish/booked`, { method: 'POST', body: 'one', headers: { 'content-type': 'text/plain' } })
+  // the route has taken its slot when it asks the broker: counted, so the test knows when all four hold one
+  const { proxyer } = app
+  const history = proxyer.history.bind(proxyer)
+  let reads = 0
+  proxyer.history = async (...args) => { reads++; return history(...args) }
   // a frozen Redis holds the reads in flight: four take the slots
   redis.signal('SIGSTOP')
   const held = Array.from({ length: 4 }, async () => fetch(`${url}/topics/booked/history`))
-  await new Promise((resolve) => setTimeout(resolve, 200)) // the four must have reached the route; nothing to await from outside
+  await eventually(() => reads === 4, 'the four reads hold their slots')
   const refused = await fetch(`${url}/topics/booked/history`)
   t.equal(refused.status, 503)
   t.equal(refused.headers.get('retry-after'), '1')

@@ -1,24 +1,9 @@
 /** Wildcard subscriptions, the paged topic listing and idempotent publish, run from one table in embedded and in Redis mode alike. */
 import t, { type Test } from 'tap'
-import { getJson, type RunningApp, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { getJson, MODES, type RunningApp, TestClient } from '../helper.js'
 
-interface Mode {
-  name: string
-  start: (t: Test) => Promise<RunningApp>
-}
-
-const modes: Mode[] = [
-  // MAX_TOPICS above the listing scenario's 100,000 topics and the ones it adds between pages
-  { name: 'embedded', start: async (t) => startApp(t, { MAX_TOPICS: 200_000 }) },
-  {
-    name: 'redis',
-    start: async (t) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { REDIS_URL: redis.url, MAX_TOPICS: 200_000 })
-    }
-  }
-]
+// two listings of 100,000 topics, each created in one burst, on a 2-core machine other jobs share
+t.setTimeout(1_200_000)
 
 /** POSTs a booking with an Idempotency-Key and resolves with status and body. */
 async function post (url: string, topic: string, message: string, key?: string): Promise<{ status: number, body: any }> {
@@ -108,13 +93,12 @@ const scenarios: Array<{ name: string, run: (t: Test, app: RunningApp) => Promis
     run: async (t, { url, wsUrl }) => {
       const COUNT = 100_000
       const publisher = await TestClient.connect(t, wsUrl)
-      // in batches of 2,000, each ended by a ping (requests run in order): one unbroken burst of 100,000 keeps the
-      // instance's event loop so busy that its Redis readiness probe goes unread and publishes are refused (see the notes)
-      for (let batch = 0; batch < COUNT / 2000; batch++) {
-        for (let i = batch * 2000; i < (batch + 1) * 2000; i++) publisher.send({ action: 'publish', topic: name(i), message: i })
-        await publisher.request({ action: 'ping' })
-      }
-      t.notOk(publisher.frames.some((f) => f.action === 'error'), 'every topic was created')
+      // one unbroken burst: it holds the event loop for seconds, which must not pass for a Redis that does not answer
+      for (let i = 0; i < COUNT; i++) publisher.send({ action: 'publish', topic: name(i), message: i })
+      // requests run in order: the ping is answered after the last publish
+      publisher.send({ action: 'ping', id: 'created' })
+      await publisher.waitFor((f) => f.id === 'created', 400_000)
+      t.same(publisher.frames.filter((f) => f.action === 'error'), [], 'every topic was created: none refused')
       // topics with subscribers only, removed (unsubscribed) while the listing runs
       const holder = await TestClient.connect(t, wsUrl)
       const fleeting = Array.from({ length: 100 }, (_, i) => `${name(i * 1000)}.held`)
@@ -153,8 +137,13 @@ const scenarios: Array<{ name: string, run: (t: Test, app: RunningApp) => Promis
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
-    t.test(`${mode.name}: ${scenario.name}`, { timeout: 300_000 }, async (t) => scenario.run(t, await mode.start(t)))
+    // MAX_TOPICS above the listing scenario's 100,000 topics and the ones it adds between pages. The burst's
+    // client runs in the server's process: on a loaded machine its turns held the loop past the 5 s command
+    // timeout (a wall-clock timer in ioredis), and publishes Redis had run were answered outcome_unknown; the
+    // readiness probe (2 s, judged in free loop time) is what this scenario checks, so the timeout is longer
+    const env = { MAX_TOPICS: 200_000, REDIS_COMMAND_TIMEOUT_MS: 30_000 }
+    t.test(`${mode.name}: ${scenario.name}`, { timeout: 600_000 }, async (t) => scenario.run(t, await mode.start(t, env)))
   }
 }

@@ -1,6 +1,6 @@
 /** Work queues shared by instances through Redis: wake-ups across instances, consumers counted cluster-wide, Redis down. */
 import t from 'tap'
-import { eventually, startApp } from '../helper.js'
+import { eventually, startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 import { InstanceProcess } from '../instance-process.js'
 import { call, QueueClient } from './http.js'
@@ -25,6 +25,17 @@ t.test('a long-poll on one instance is answered at once by a job enqueued on ano
   t.ok(ms < 1000, `answered ${ms} ms after the enqueue on the other instance`)
   t.match((await a.job(job)).body, { state: 'active' }, 'both instances see the same job')
   t.match(await b.ack(job, claimed.receipt, 'ok'), { status: 200 }, 'acked on the other instance')
+})
+
+t.test('one Idempotency-Key POSTed to two instances at the same moment queues one job', async (t) => {
+  const redis = await RedisServer.start(t)
+  const a = new QueueClient((await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'a' })).url)
+  const b = new QueueClient((await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'b' })).url)
+  for (let round = 0; round < 5; round++) {
+    const replies = await Promise.all([a, b, a, b].map(async (q) => q.enqueue({ round }, `retry-${round}`)))
+    t.same(new Set(replies.map((r) => `${r.status} ${JSON.stringify(r.body)}`)).size, 1, `round ${round}: one reply, one job`)
+  }
+  t.match((await b.stats()).body, { enqueued: 5, waiting: 5 })
 })
 
 t.test('the consumers of a killed instance leave the count within INSTANCE_TTL_MS; its held job comes back', async (t) => {
@@ -58,4 +69,21 @@ t.test('while Redis is down the queues answer 503 and lose nothing acknowledged'
   t.equal((await call(`${url}/queues/bookings/claim`, 'POST', {})).status, 503)
   t.equal((await q.job(job)).status, 503)
   t.equal((await call(`${url}/queues`, 'GET')).status, 503)
+})
+
+t.test('a socket consumer that starts while Redis is down keeps trying, and takes the first job once it is back', async (t) => {
+  const redis = await RedisServer.start(t)
+  const { url, wsUrl } = await startApp(t, { REDIS_URL: redis.url })
+  const q = new QueueClient(url)
+  await redis.kill()
+  const worker = await TestClient.connect(t, wsUrl)
+  t.match(await worker.request({ action: 'consume', queue: 'bookings', prefetch: 1 }), { action: 'consuming' }, 'taken while Redis is away')
+  await redis.restart()
+  let job: string | undefined
+  await eventually(async () => {
+    const reply = await q.enqueue('after the outage')
+    job = reply.body.job
+    return reply.status === 201
+  }, 'an enqueue taken again', 20_000)
+  t.match(await worker.waitFor((f) => f.action === 'job'), { action: 'job', job, message: 'after the outage', attempt: 1 })
 })

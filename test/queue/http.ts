@@ -5,11 +5,11 @@ export interface Reply {
   body: any
 }
 
-export async function call (url: string, method: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
-  const init: RequestInit = { method }
+export async function call (url: string, method: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<Reply> {
+  const init: RequestInit = { method, headers }
   if (body !== undefined) {
     init.body = typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body)
-    init.headers = { 'content-type': contentType }
+    init.headers = { ...headers, 'content-type': contentType }
   }
   const response = await fetch(url, init)
   const text = await response.text()
@@ -20,8 +20,9 @@ export async function call (url: string, method: string, body?: unknown, content
 export class QueueClient {
   constructor (private readonly url: string, private readonly queue = 'bookings') {}
 
-  async enqueue (message: unknown): Promise<Reply> {
-    return call(`${this.url}/queues/${this.queue}/jobs`, 'POST', { message })
+  /** With `key`, as the Idempotency-Key header. */
+  async enqueue (message: unknown, key?: string): Promise<Reply> {
+    return call(`${this.url}/queues/${this.queue}/jobs`, 'POST', { message }, 'application/json', key === undefined ? {} : { 'idempotency-key': key })
   }
 
   async claim (body: Record<string, unknown> = {}): Promise<any[]> {

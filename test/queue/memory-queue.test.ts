@@ -1,11 +1,13 @@
 /** The embedded engine on a clock the test moves: long lines renumbered in order, results and empty queues forgotten in time. */
 import t, { type Test } from 'tap'
+import { eventually } from '../helper.js'
 import { MemoryWorkQueue } from '../../src/queue/memory-queue.js'
+import type { ClaimedJob } from '../../src/queue/work-queue.js'
 
-function engine (t: Test, clock: { now: number }): MemoryWorkQueue {
+function engine (t: Test, clock: { now: number }, visibilityMs = 1000): MemoryWorkQueue {
   const queues = new MemoryWorkQueue({
-    limits: { maxLength: 10_000, maxAttempts: 3, resultTtlMs: 1000, queueTtlMs: 5000, positionIntervalMs: 1000 },
-    visibilityMs: 1000,
+    limits: { maxLength: 10_000, maxAttempts: 3, resultTtlMs: 1000, queueTtlMs: 5000, positionIntervalMs: 1000, idempotency: { ttlMs: 1000, maxKeys: 10 } },
+    visibilityMs,
     sweepIntervalMs: 60_000,
     now: () => clock.now,
     onError: (err) => { throw err }
@@ -46,4 +48,20 @@ t.test('results expire after their TTL, empty queues after the queue TTL', async
   t.same(await queues.queues(), [], 'gone once empty for the queue TTL')
   t.equal(await queues.stats('bookings'), undefined)
   t.equal(await queues.failed('bookings', 10), undefined)
+})
+
+t.test('a socket consumer that lost a job anyway (its process froze past the visibility) lets it go and takes jobs again', async (t) => {
+  const clock = { now: 1_000_000 }
+  // renewed every 10 ms of real time, lapsed by the test's clock
+  const queues = engine(t, clock, 30)
+  const { job } = await queues.enqueue('bookings', 'one')
+  const got: ClaimedJob[] = []
+  const consumption = queues.consume('bookings', { deliver: (_queue, claimed) => got.push(claimed) }, 1)
+  await eventually(() => got.length === 1, 'delivered')
+  clock.now += 31
+  queues.sweep()
+  t.match(await queues.status('bookings', job), { state: 'waiting', attempts: 1 }, 'lapsed, back in line')
+  await eventually(() => got.length === 2, 'taken again once the renewal found it gone')
+  t.match(got[1], { job, attempt: 2 })
+  t.equal(await consumption.ack(job, 'ok'), 200)
 })

@@ -1,27 +1,11 @@
 /** The work queues over HTTP and through the interface the socket uses, run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { eventually, type RunningApp, startApp } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { type Env, eventually, MODES, type RunningApp } from '../helper.js'
 import { call, QueueClient } from './http.js'
 import type { ClaimedJob, JobEvent } from '../../src/queue/work-queue.js'
 
-type Env = Parameters<typeof startApp>[1]
-
-interface Mode {
-  name: string
-  start: (t: Test, env?: Env) => Promise<RunningApp>
-}
-
-const modes: Mode[] = [
-  { name: 'embedded', start: async (t, env) => startApp(t, env) },
-  {
-    name: 'redis',
-    start: async (t, env) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url })
-    }
-  }
-]
+// 26 scenarios, half of them with a redis-server of their own
+t.setTimeout(300_000)
 
 interface Scenario {
   name: string
@@ -176,12 +160,65 @@ const scenarios: Scenario[] = [
       const { job } = (await q.enqueue('later')).body
       const [held] = await q.claim()
       await q.nack(job, held.receipt, { delayMs: 300, error: 'busy' })
-      t.match((await q.job(job)).body, { state: 'waiting', attempts: 1, error: 'busy' })
-      t.notOk('position' in (await q.job(job)).body, 'no place in line while delayed')
+      t.match((await q.job(job)).body, { state: 'waiting', position: 1, attempts: 1, error: 'busy' }, 'the place it comes back to')
       t.match((await q.stats()).body, { waiting: 1, active: 0 })
-      t.same(await q.claim(), [])
+      // that no worker gets it meanwhile: the next scenario, with a delay long enough for a loaded machine
       const [again] = await q.claim({ waitMs: 5000 })
       t.match(again, { job, attempt: 2 })
+    }
+  },
+  {
+    name: 'a job nacked with a delay keeps its place, shown to its watcher, while the jobs behind it are handed out',
+    env: { POSITION_INTERVAL_MS: 50 },
+    run: async (t, { app }, q) => {
+      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(async (message) => (await q.enqueue(message)).body.job))
+      const [held] = await q.claim()
+      // long enough that it cannot come back during the test
+      await q.nack(a, held.receipt, { delayMs: 600_000 })
+      const events: JobEvent[] = []
+      await app.queues.watch('bookings', a, (event) => events.push(event))
+      t.same(events, [{ type: 'position', queue: 'bookings', job: a, position: 1 }], 'a watch is told its place at once')
+      t.match((await q.job(a)).body, { state: 'waiting', position: 1 })
+      const [next] = await q.claim()
+      t.equal(next.job, b, 'the delayed job is not handed out')
+      t.match((await q.job(c)).body, { position: 1 }, 'the job behind it is first of those in line')
+      await q.ack(b, next.receipt)
+      const [last] = await q.claim({ max: 5 })
+      t.equal(last.job, c)
+      t.match((await q.job(a)).body, { state: 'waiting', position: 1 }, 'still its place, 1 with nothing ahead')
+      t.match((await q.stats()).body, { waiting: 1, active: 1 })
+    }
+  },
+  {
+    name: 'an Idempotency-Key repeat queues nothing and answers the first job, also racing, also once done',
+    run: async (t, { url }, q) => {
+      const first = await q.enqueue({ visitor: 2199 }, 'booking-2199')
+      t.match(first, { status: 201, body: { queue: 'bookings', position: 1 } })
+      t.equal((await q.enqueue('no key')).body.position, 2)
+      t.same((await q.enqueue({ visitor: 'other' }, 'booking-2199')).body, first.body, 'the same reply, the message of the repeat ignored')
+      const raced = await Promise.all(Array.from({ length: 8 }, async () => q.enqueue('raced', 'race|key')))
+      t.same(new Set(raced.map((r) => `${r.status} ${String(r.body.job)}`)).size, 1, 'eight racing POSTs: one job')
+      t.match((await q.stats()).body, { enqueued: 3 })
+      const other = new QueueClient(url, 'payments')
+      t.not((await other.enqueue(1, 'booking-2199')).body.job, first.body.job, 'a key is per queue')
+      const [held] = await q.claim()
+      t.equal(held.job, first.body.job)
+      t.same(held.message, { visitor: 2199 })
+      await q.ack(held.job, held.receipt)
+      t.same((await q.enqueue({ visitor: 2199 }, 'booking-2199')).body, first.body, 'a repeat after the job is done gets the same job')
+      for (const key of ['', 'has space', 'x'.repeat(129)]) {
+        t.match(await q.enqueue(1, key), { status: 400, body: { message: /idempotency-key/ } }, `key ${JSON.stringify(key).slice(0, 20)}`)
+      }
+      t.match((await q.stats()).body, { enqueued: 3 }, 'the refused keys queued nothing')
+    }
+  },
+  {
+    name: 'idempotency keys expire after IDEMPOTENCY_TTL',
+    env: { IDEMPOTENCY_TTL: 1 },
+    run: async (t, _app, q) => {
+      const first = (await q.enqueue(1, 'k')).body.job
+      await eventually(async () => (await q.enqueue(1, 'k')).body.job !== first, 'a new job under the key once it expired', 5000)
+      t.pass('the key was forgotten')
     }
   },
   {
@@ -234,7 +271,7 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {
       const app = await mode.start(t, scenario.env)

@@ -1,21 +1,10 @@
 /** The work queues over the socket (producers, watchers and consumers), run from one table in embedded and in Redis mode. */
 import t, { type Test } from 'tap'
-import { type RunningApp, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
+import { type Env, eventually, MODES, type RunningApp, TestClient } from '../helper.js'
 import { QueueClient } from './http.js'
 
-type Env = Parameters<typeof startApp>[1]
-
-const modes = [
-  { name: 'embedded', start: async (t: Test, env?: Env) => startApp(t, env) },
-  {
-    name: 'redis',
-    start: async (t: Test, env?: Env) => {
-      const redis = await RedisServer.start(t)
-      return startApp(t, { ...env, REDIS_URL: redis.url })
-    }
-  }
-]
+// real servers on a 2-core machine other jobs share: past 120 s measured under a load of 20
+t.setTimeout(300_000)
 
 interface Scenario {
   name: string
@@ -160,6 +149,40 @@ const scenarios: Scenario[] = [
     }
   },
   {
+    name: 'a live consuming socket keeps its job past the visibility (renewed), while an HTTP hold as long lapses',
+    env: { JOB_VISIBILITY_MS: 1500 },
+    run: async (t, { wsUrl }, q) => {
+      const kept = (await q.enqueue('kept')).body.job
+      const worker = await TestClient.connect(t, wsUrl)
+      await worker.request({ action: 'consume', queue: 'bookings', prefetch: 1 })
+      await worker.waitFor((f) => f.action === 'job' && f.job === kept)
+      const lapsing = (await q.enqueue('lapses')).body.job
+      const [claimed] = await q.claim({ visibilityMs: 1500 })
+      t.equal(claimed.job, lapsing, 'the socket is full: the HTTP worker gets the second')
+      await eventually(async () => (await q.job(lapsing)).body.state === 'waiting', 'the HTTP hold lapsed', 20_000)
+      t.match((await q.job(kept)).body, { state: 'active', attempts: 1 }, 'the socket still holds its job, on its first attempt')
+      t.match(await worker.request({ action: 'ack', queue: 'bookings', job: kept }), { action: 'acked' })
+    }
+  },
+  {
+    name: 'an enqueue with a key repeated (a reconnected page that retries) gets the first job and follows it',
+    env: FAST,
+    run: async (t, { wsUrl }, q) => {
+      const before = await TestClient.connect(t, wsUrl)
+      const first = await before.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 }, key: 'visit-2199' })
+      t.match(first, { action: 'enqueued', queue: 'bookings', job: String, position: 1 })
+      before.socket.terminate()
+      const after = await TestClient.connect(t, wsUrl)
+      const again = await after.request({ action: 'enqueue', queue: 'bookings', message: { visitor: 2199 }, key: 'visit-2199' })
+      t.same({ ...again, id: undefined }, { ...first, id: undefined }, 'the same job and place')
+      t.match((await q.stats()).body, { enqueued: 1 })
+      const [held] = await q.claim()
+      await q.ack(held.job, held.receipt, { ticket: 5 })
+      t.same(await after.waitFor((f) => f.action === 'done'), { action: 'done', queue: 'bookings', job: first.job, result: { ticket: 5 } }, 'the repeat follows the job')
+      t.match(await after.request({ action: 'enqueue', queue: 'bookings', message: 1, key: 'bad key' }), { action: 'error', code: 'invalid_request' })
+    }
+  },
+  {
     name: 'a connection follows a bounded number of jobs; past it nothing is queued, and finished jobs make room',
     env: { ...FAST, MAX_WATCHED_JOBS: 2 },
     run: async (t, { wsUrl }, q) => {
@@ -178,7 +201,7 @@ const scenarios: Scenario[] = [
   }
 ]
 
-for (const mode of modes) {
+for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {
       const app = await mode.start(t, scenario.env)

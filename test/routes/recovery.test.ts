@@ -1,17 +1,10 @@
 /** Recovery with since: offsets, epochs, history limits and GET /topics/:topic/history, embedded and through Redis. */
 import t, { type Test } from 'tap'
-import { eventually, getJson, publish, startApp, TestClient } from '../helper.js'
-import { RedisServer } from '../redis-server.js'
-
-type Env = Record<string, string | number>
+import { type Env, eventually, getJson, MODES, publish, TestClient } from '../helper.js'
 
 /** Each case runs on the embedded broker and on Redis, which must behave alike. */
 function modes (t: Test, name: string, env: Env, body: (t: Test, start: () => Promise<{ url: string, wsUrl: string }>) => Promise<void>): void {
-  t.test(`${name} (embedded)`, async (t) => body(t, async () => startApp(t, env)))
-  t.test(`${name} (Redis)`, async (t) => {
-    const redis = await RedisServer.start(t)
-    await body(t, async () => startApp(t, { ...env, REDIS_URL: redis.url }))
-  })
+  for (const mode of MODES) t.test(`${mode.name}: ${name}`, async (t) => body(t, async () => mode.start(t, env)))
 }
 
 modes(t, 'a subscriber recovers exactly the messages it missed while disconnected', {}, async (t, start) => {

@@ -3,9 +3,10 @@
 /**
  * Names are of two kinds, so that a Redis Cluster can spread them (see README, "Redis Cluster"):
  * - a topic's own keys carry the topic as hash tag, `PREFIX{TOPIC}:...`, so they live on one shard and its
- *   publish is one atomic script there: `:stats` its position, publish figures and subscriber sum (hash),
- *   `:subs` its subscribers per instance (hash, field INSTANCE), `:history` a stream of its last messages
- *   (ids OFFSET-0), `:idempotency:KEY` a publish's first result; `PREFIX{TOPIC}` is its pub/sub channel.
+ *   publish is one atomic script there: `:stats` its position, publish figures and the bytes its history
+ *   keeps (hash, `historyBytes`, for HISTORY_TOPIC_MAX_BYTES), `:subs` its subscribers per instance (hash, field
+ *   INSTANCE; field '' their sum), `:history` a stream of its last messages (ids OFFSET-0), `:idempotency:KEY`
+ *   a publish's first result; `PREFIX{TOPIC}` is its pub/sub channel.
  * - the cluster's keys share the tag `{cluster}` and are written by the heartbeats, never by a publish:
  *   `instances` the live instances scored by last heartbeat; `instance:ID` its connections and start;
  *   `subs:ID`, `delivered:ID`, `slow:ID` its figures per topic; `counted:ID` the topics whose `:subs` hold

@@ -7,6 +7,7 @@
 -- Returns { subscribers, offset, epoch, new } (new: 1 when the topic had no message within its TTL),
 -- or { 0 } alone, changing nothing, when the topic is new and ARGV[8] is 0 (MAX_TOPICS reached).
 -- With an idempotency key (kept ARGV[10] ms), a repeat publishes nothing and returns the first result.
+-- The history is kept within HISTORY_SIZE (ARGV[5]) and HISTORY_TOPIC_MAX_BYTES (ARGV[11]) by history-bytes.lua.
 -- FRAME_TAIL (the publish frame's tail from src/contract/frames.ts, cut around its offset and epoch)
 -- is defined above this script when it is loaded.
 local stats, history, subs, idempotent, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -25,10 +26,7 @@ local offset = redis.call('HINCRBY', stats, 'offset', 1)
 redis.call('HINCRBY', stats, 'published', 1)
 redis.call('HSET', stats, 'lastPublishedAt', now)
 local frame = head .. FRAME_TAIL[1] .. offset .. FRAME_TAIL[2] .. epoch .. FRAME_TAIL[3]
-if size > 0 then
-  redis.call('XADD', history, 'MAXLEN', size, offset .. '-0', 'f', frame, 't', now)
-  redis.call('PEXPIRE', history, historyTtl)
-end
+if size > 0 then keepHistory(stats, history, offset, frame, now, size, historyTtl, tonumber(ARGV[11])) end
 local subscribers = tonumber(redis.call('HGET', subs, '') or '0')
 redis.call(command, channel, frame)
 if idempotent then rememberResult(idempotent, ARGV[10], subscribers, offset, epoch) end

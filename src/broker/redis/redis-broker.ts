@@ -31,7 +31,8 @@ export interface RedisBrokerOptions {
   subscriber: RedisClient
   /**
    * For the readiness PING only; the broker owns it and closes it. On the command connection a PING
-   * would wait behind a burst of publishes, and a busy Redis would pass for a frozen one.
+   * would wait behind a burst of publishes, and a busy Redis would pass for a frozen one. Without a command
+   * timeout: the probe judges the wait itself (redis-probe.ts).
    */
   probe: RedisClient
   prefix: string
@@ -240,7 +241,8 @@ export class RedisBroker implements Broker {
       reply = await this.commands.proxyerPublish(
         keys.stats(topic), keys.history(topic), keys.topicSubs(topic), keys.idempotency(topic, key ?? ''), keys.channel(topic),
         publishFrameHead(topic, message), now, topicTtlMs, this.epochs.next(), history.size, history.ttlMs,
-        this.sharded ? 'SPUBLISH' : 'PUBLISH', this.figures.mayAddTopic(maxTopics) ? 1 : 0, key ?? '', idempotency.ttlMs
+        this.sharded ? 'SPUBLISH' : 'PUBLISH', this.figures.mayAddTopic(maxTopics) ? 1 : 0, key ?? '', idempotency.ttlMs,
+        history.topicMaxBytes
       )
     } catch (err) {
       throw publishFailure(err as Error)
@@ -327,7 +329,9 @@ export class RedisBroker implements Broker {
     clearInterval(this.heartbeat)
     this.probe.stop()
     await this.figures.leave()
-    await Promise.all([closeRedis(this.subscriber), closeRedis(this.options.probe)])
+    // the probe has no command timeout, so a QUIT to a frozen Redis would wait for ever; it holds nothing to finish
+    this.options.probe.disconnect()
+    await closeRedis(this.subscriber)
   }
 
   /** A frame on a topic's channel, handed to the topic's local subscribers; other channels are the bridge's. */

@@ -23,7 +23,7 @@ function read (name: string): string {
 }
 
 /** Each script with what it uses defined above it. */
-const PUBLISH = frameTail() + read('epoch.lua') + read('idempotency.lua') + read('publish.lua')
+const PUBLISH = frameTail() + read('epoch.lua') + read('idempotency.lua') + read('history-bytes.lua') + read('publish.lua')
 const HISTORY = read('epoch.lua') + read('history.lua')
 
 declare module 'ioredis' {
@@ -33,7 +33,8 @@ declare module 'ioredis' {
     /** publish.lua */
     proxyerPublish (stats: string, history: string, subs: string, idempotency: string, channel: string,
       head: string, now: number, ttlMs: number, freshEpoch: string, historySize: number, historyTtlMs: number,
-      command: 'PUBLISH' | 'SPUBLISH', allowNew: 0 | 1, idempotencyKey: string, idempotencyTtlMs: number): Promise<[number, number, string, 0 | 1] | [number, number, string] | [0]>
+      command: 'PUBLISH' | 'SPUBLISH', allowNew: 0 | 1, idempotencyKey: string, idempotencyTtlMs: number,
+      historyTopicMaxBytes: number): Promise<[number, number, string, 0 | 1] | [number, number, string] | [0]>
     /** history.lua */
     proxyerHistory (stats: string, history: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
       subscribing: 0 | 1, newest: 0 | 1, maxBytes: number, lostEpoch: string): Promise<[string, string, RawEntry[]] | null>

@@ -83,3 +83,8 @@ local function holds (queue, id, receipt)
   if fields[1] ~= 'active' or fields[2] ~= receipt then return 409 end
   return 200
 end
+
+-- a delayed job is out of the line but keeps its sequence number: its place is the one it comes back to, O(log n)
+local function delayedPlace (queue, id)
+  return redis.call('ZCOUNT', key('wait', queue), '-inf', '(' .. redis.call('HGET', jobKey(queue, id), 'seq')) + 1
+end
