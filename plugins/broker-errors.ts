@@ -1,6 +1,7 @@
 /** Turns errors into replies: 503 with Retry-After while the broker's backend is down, 504 when a publish's outcome is unknown, 429 past MAX_TOPICS, and never internal error text in a 500. */
 import fp from 'fastify-plugin'
 import { BrokerOutcomeUnknownError, BrokerUnavailableError, TooManyTopicsError } from '../src/broker/broker.js'
+import { QueuesUnsupportedError } from '../src/queue/unsupported-queue.js'
 
 export default fp(async (fastify) => {
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -12,6 +13,9 @@ export default fp(async (fastify) => {
         error: 'Service Unavailable',
         message: `${error.message}; retry shortly`
       })
+    }
+    if (error instanceof QueuesUnsupportedError) {
+      return reply.code(501).send({ statusCode: 501, code: 'PROXYER_QUEUES_UNSUPPORTED', error: 'Not Implemented', message: error.message })
     }
     if (error instanceof TooManyTopicsError) {
       return reply.code(429).send({ statusCode: 429, code: 'PROXYER_TOO_MANY_TOPICS', error: 'Too Many Requests', message: error.message })

@@ -20,7 +20,7 @@ export default fp(async (fastify) => {
     connections: () => fastify.connections.open.size,
     topics: async () => fastify.proxyer.topics('local'),
     queues: async () => queueTotals(fastify.queues),
-    redisConnected: config.REDIS_URL === undefined ? undefined : () => fastify.proxyer.ready
+    redisConnected: config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined ? undefined : () => fastify.proxyer.ready
   }, { defaultMetrics: config.METRICS })
   // the counts are kept with METRICS off too, so call sites need no check; only the collectors stay off
   fastify.decorate('metrics', metrics)

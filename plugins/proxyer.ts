@@ -22,14 +22,19 @@ export default fp(async (fastify) => {
   const history = config.HISTORY_TTL === 0 ? { size: 0, ttlMs: 0, ...bytes } : { size: config.HISTORY_SIZE, ttlMs: config.HISTORY_TTL * 1000, ...bytes }
   const idempotency = { ttlMs: config.IDEMPOTENCY_TTL * 1000, maxKeys: config.IDEMPOTENCY_MAX_KEYS }
 
-  // the redis plugin decorates `redis` only when REDIS_URL is set
-  const broker: Broker = fastify.hasDecorator('redis')
+  // the redis plugin decorates `redis` when REDIS_URL is set, `redisCluster` when REDIS_CLUSTER_NODES is
+  const cluster = fastify.hasDecorator('redisCluster') ? fastify.redisCluster : undefined
+  const commands = cluster ?? (fastify.hasDecorator('redis') ? fastify.redis : undefined)
+  const broker: Broker = commands !== undefined
     ? new RedisBroker({
-      commands: fastify.redis,
-      subscriber: fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
+      commands,
+      // a Redis Cluster's SSUBSCRIBEs go to each shard's subscriber connection, which ioredis keeps
+      subscriber: cluster?.duplicate([], { shardedSubscribers: true, redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-subscriber' } }) ??
+        fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
       // no command timeout: the probe judges a PING's wait itself, in time the event loop was free (a timer
       // counts a long turn against Redis, and a PING failed by it would turn /ready 503 on a busy instance)
-      probe: fastify.redis.duplicate({ connectionName: 'proxyer-probe', commandTimeout: undefined }),
+      probe: cluster?.duplicate([], { redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-probe', commandTimeout: undefined } }) ??
+        fastify.redis.duplicate({ connectionName: 'proxyer-probe', commandTimeout: undefined }),
       prefix: config.REDIS_PREFIX,
       bridge: config.REDIS_BRIDGE,
       countBridged: () => { fastify.metrics.figures.publishes.bridge++ },

@@ -1,10 +1,11 @@
-/** The work queues behind /queues, as `fastify.queues`: in memory, or shared through Redis when REDIS_URL is set. */
+/** The work queues behind /queues, as `fastify.queues`: in memory, or shared through Redis when REDIS_URL is set; refused on a Redis Cluster. */
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { WorkQueue } from '../src/queue/work-queue.js'
 import { MemoryWorkQueue } from '../src/queue/memory-queue.js'
 import { RedisWorkQueue } from '../src/queue/redis-queue.js'
+import { UnsupportedWorkQueue } from '../src/queue/unsupported-queue.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,6 +29,12 @@ export default fp(async (fastify) => {
   const onError = (err: unknown): void => fastify.log.warn({ err }, 'work queue')
   const common = { limits, visibilityMs: config.JOB_VISIBILITY_MS, sweepIntervalMs: SWEEP_INTERVAL_MS, onError }
 
+  // on a Redis Cluster the queues refuse every request, saying why, rather than run apart on each instance
+  if (config.REDIS_CLUSTER_NODES !== undefined) {
+    fastify.log.warn('work queues are not available on a Redis Cluster: every queue request is refused')
+    fastify.decorate('queues', new UnsupportedWorkQueue() as WorkQueue)
+    return
+  }
   const queues = fastify.hasDecorator('redis')
     ? new RedisWorkQueue({
       ...common,

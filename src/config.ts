@@ -105,6 +105,10 @@ function checkRedisChoice (config: Config): void {
       throw new Error('Invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both')
     }
     clusterSeeds(config.REDIS_CLUSTER_NODES)
+    // a topic's keys take their hash tag from the first { }: one in the prefix would put every topic on one shard
+    if (/[{}]/.test(config.REDIS_PREFIX)) {
+      throw new Error(`Invalid configuration: REDIS_PREFIX "${config.REDIS_PREFIX}" must hold no { or } with REDIS_CLUSTER_NODES, since the topics' hash tags follow it`)
+    }
   }
   if (config.WORKERS > 1 && config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined) {
     throw new Error(`Invalid configuration: WORKERS=${config.WORKERS} needs REDIS_URL or REDIS_CLUSTER_NODES, since each worker is an instance and instances share topics only through Redis`)

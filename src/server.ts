@@ -8,8 +8,6 @@ import { runWorkers } from './workers.js'
 let config: Config
 try {
   config = loadConfig()
-  // the setting is checked, but the engine that uses it is not in this build: say so rather than run embedded
-  if (config.REDIS_CLUSTER_NODES !== undefined) throw new Error('REDIS_CLUSTER_NODES is accepted but Redis Cluster mode is not built yet; use REDIS_URL')
 } catch (err) {
   // a bad setting is for a person to fix: its sentence says which and why, a stack trace would only bury it
   process.stderr.write(`${(err as Error).message}\n`)

@@ -43,6 +43,8 @@ t.test('REDIS_CLUSTER_NODES takes comma-separated host:port seeds, with REDIS_PA
     t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: bad }), /Invalid configuration: REDIS_CLUSTER_NODES entry ".*" must be host:port \(port 1 to 65535\)/, `"${bad}" is refused`)
   }
   t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://b:6379' }), /set REDIS_URL \(one Redis\) or REDIS_CLUSTER_NODES \(a Redis Cluster\), not both/)
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_PREFIX: 'app{1}:' }), /REDIS_PREFIX "app\{1\}:" must hold no \{ or \} with REDIS_CLUSTER_NODES/)
+  t.equal(loadConfig({ REDIS_URL: 'redis://b:6379', REDIS_PREFIX: 'app{1}:' }).REDIS_PREFIX, 'app{1}:', 'one Redis has no hash slots to mind')
 })
 
 t.test('WORKERS runs several processes only with Redis to share topics through', async (t) => {

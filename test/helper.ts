@@ -5,6 +5,7 @@ import WebSocket from 'ws'
 import { type BuildOptions, buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { RedisServer } from './redis-server.js'
+import { RedisCluster } from './redis-cluster.js'
 
 /** The part of a tap test the helpers need: somewhere to register what must be closed when it ends. */
 export interface Teardown {
@@ -174,3 +175,13 @@ export const MODES: Mode[] = [
     }
   }
 ]
+
+/**
+ * The third way, beside MODES: through a private Redis Cluster (3 masters, no replicas), for the scenarios
+ * that make sense there. Kept apart since a cluster takes seconds to start, and patterns are refused there.
+ */
+export const REDIS_CLUSTER = {
+  name: 'redis-cluster',
+  start: async (t: Teardown, env: Env = {}): Promise<RunningApp> =>
+    startApp(t, { ...env, REDIS_CLUSTER_NODES: (await RedisCluster.start(t, { replicas: 0 })).seeds })
+}

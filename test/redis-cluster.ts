@@ -7,10 +7,7 @@ import { promisify } from 'node:util'
 import { Cluster, Redis, type ClusterOptions } from 'ioredis'
 import { parentDeathSignal } from './instance-process.js'
 import { freePort } from './redis-server.js'
-
-interface Teardown {
-  teardown (fn: () => unknown): void
-}
+import type { Teardown } from './helper.js'
 
 export interface ClusterShape {
   /** Masters sharing the 16384 slots (at least 3, as redis-cli demands). */

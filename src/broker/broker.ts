@@ -164,3 +164,11 @@ export class TooManyTopicsError extends Error {
     this.name = 'TooManyTopicsError'
   }
 }
+
+/** Thrown by subscribePattern on a Redis Cluster, whose sharded pub/sub has no subscription that brings every topic. */
+export class PatternsUnsupportedError extends Error {
+  constructor () {
+    super('Patterns (* and >) cannot be subscribed on a Redis Cluster (REDIS_CLUSTER_NODES): subscribe to each topic by its name')
+    this.name = 'PatternsUnsupportedError'
+  }
+}

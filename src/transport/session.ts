@@ -1,7 +1,8 @@
 /** One connection's subscriptions, and its requests run on the broker with their replies and error frames. */
 import type { AccessAction } from '../access/grants.js'
 import { AuthenticationError } from '../access/identity.js'
-import { BrokerOutcomeUnknownError, BrokerUnavailableError, TooManyTopicsError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
+import { QueuesUnsupportedError } from '../queue/unsupported-queue.js'
+import { BrokerOutcomeUnknownError, BrokerUnavailableError, PatternsUnsupportedError, TooManyTopicsError, type Broker, type PublishResult, type Subscriber } from '../broker/broker.js'
 import { CloseCode, ErrorCode, isTopicPattern } from '../contract/codes.js'
 import { errorFrame, replyFrame } from '../contract/frames.js'
 import type { ClientRequest, Position, RequestIdValue } from '../contract/schemas.js'
@@ -76,6 +77,10 @@ export class Session {
         this.sendError(ErrorCode.forbidden, err.message, request.id)
       } else if (err instanceof TooManyTopicsError) {
         this.sendError(ErrorCode.tooManyTopics, err.message, request.id)
+      } else if (err instanceof QueuesUnsupportedError) {
+        this.sendError(ErrorCode.unavailable, err.message, request.id)
+      } else if (err instanceof PatternsUnsupportedError) {
+        this.sendError(ErrorCode.invalidRequest, err.message, request.id)
       } else if (err instanceof BrokerUnavailableError) {
         this.sendError(ErrorCode.unavailable, `${err.message}; try again shortly`, request.id)
       } else if (err instanceof BrokerOutcomeUnknownError) {

@@ -50,14 +50,14 @@ t.test('the bridge moves when its lease is taken, so exactly one instance relays
   const admin = redis.client(t)
   const relays = async (): Promise<number> => ((await admin.pubsub('NUMSUB', 'boards:zoo:visits')) as [string, number])[1]
   await eventually(async () => await relays() === 1, 'one instance relays')
-  const holder = await admin.get('proxyer:bridge-lease')
+  const holder = await admin.get('proxyer:{cluster}:bridge-lease')
   t.ok(holder === 'a' || holder === 'b', `the lease is held by ${holder}`)
 
-  await admin.set('proxyer:bridge-lease', 'elsewhere', 'PX', 1500)
+  await admin.set('proxyer:{cluster}:bridge-lease', 'elsewhere', 'PX', 1500)
   // channels and patterns are left by two commands, one after the other
   await eventually(async () => await relays() === 0 && Number(await admin.pubsub('NUMPAT')) === 0, 'the instance that lost the lease stops relaying, patterns too')
   await eventually(async () => await relays() === 1, 'an instance takes the lease once it expires')
-  t.not(await admin.get('proxyer:bridge-lease'), 'elsewhere')
+  t.not(await admin.get('proxyer:{cluster}:bridge-lease'), 'elsewhere')
 })
 
 t.test('figures answer 503 while Redis is down, and shutting down does not wait for Redis', async (t) => {

@@ -93,7 +93,7 @@ t.test('an instance subscribes to a topic\'s channel only while it has local sub
   const topicChannels = async (): Promise<unknown> => (await probe.pubsub('CHANNELS', '*')).filter((channel) => !String(channel).startsWith('zoo:q:'))
   t.same(await topicChannels(), [], 'no channel before any subscriber')
   await client.request({ action: 'subscribe', topic: 'booked' })
-  t.same(await topicChannels(), ['zoo:topic:booked'], 'the channel carries REDIS_PREFIX')
+  t.same(await topicChannels(), ['zoo:{booked}'], 'the channel carries REDIS_PREFIX')
   await client.request({ action: 'unsubscribe', topic: 'booked' })
   t.same(await topicChannels(), [], 'gone with the last subscriber')
 })

@@ -1,12 +1,12 @@
 /** REDIS_BRIDGE at run time: the one instance holding the bridge lease relays the bridged channels into topics. */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './scripts.js'
 import type { BridgeRule } from './bridge.js'
 
 export interface BridgeRelayOptions {
   rules: BridgeRule[]
-  commands: Redis
+  commands: RedisClient
   /** The broker's SUBSCRIBE connection, on which the relay listens to the bridged channels. */
-  subscriber: Redis
+  subscriber: RedisClient
   leaseKey: string
   instanceId: string
   leaseTtlMs: number

@@ -1,7 +1,7 @@
 /** Closes an ioredis connection without waiting on a Redis that cannot be reached. */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './scripts.js'
 
-export async function closeRedis (redis: Redis): Promise<void> {
+export async function closeRedis (redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') {
     await redis.quit().catch(() => redis.disconnect())
   } else {

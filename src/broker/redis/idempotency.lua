@@ -1,10 +1,6 @@
 -- Included above publish.lua (scripts.ts joins them when it loads them): a publish's idempotency key,
 -- kept per topic with the first result for IDEMPOTENCY_TTL. The script runs atomically, so of two
 -- publishes with one key, from any instances, one publishes and the other reads its result.
-local function idempotencyName (prefix, topic, key)
-  if key == '' then return nil end
-  return prefix .. KEY.idempotency .. topic .. '|' .. key
-end
 
 -- { subscribers, offset, epoch } of the first publish under the key, or nil
 local function earlierResult (name)

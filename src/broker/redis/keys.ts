@@ -1,45 +1,47 @@
-/** Every Redis key and channel name proxyer uses, under REDIS_PREFIX; the Lua scripts get the same names when loaded. */
+/** Every Redis key and channel name proxyer uses, under REDIS_PREFIX; the Lua scripts get the keys they touch from the caller. */
 
 /**
- * The part of each name after the prefix. `instances`: a sorted set of the live instances, scored by
- * last heartbeat; `instance:ID` its connections and start; `subs:ID`, `delivered:ID`, `slow:ID`: its
- * figures per topic; `stats:TOPIC`: the topic's position and publish figures; `history:TOPIC`: a stream
- * of its last messages (ids OFFSET-0); `topics`: topics with recent messages, scored by last message;
- * `topic:TOPIC`: the pub/sub channel of its frames; `bridge-lease`: who relays REDIS_BRIDGE; `names`: every
- * topic and subscribed pattern, score 0, for listing them by name a page at a time (entries of expired ones
- * are removed as a page meets them); `idempotency:TOPIC|KEY`: a publish's first result under its key;
- * `history-bytes`, `history-total`, `history-ages`: the bytes histories keep, per topic and in all, and
- * each topic's oldest kept message, for HISTORY_TOPIC_MAX_BYTES and HISTORY_MAX_BYTES (history-bytes.lua).
+ * Names are of two kinds, so that a Redis Cluster can spread them (see README, "Redis Cluster"):
+ * - a topic's own keys carry the topic as hash tag, `PREFIX{TOPIC}:...`, so they live on one shard and its
+ *   publish is one atomic script there: `:stats` its position, publish figures and the bytes its history
+ *   keeps (hash, `historyBytes`, for HISTORY_TOPIC_MAX_BYTES), `:subs` its subscribers per instance (hash, field
+ *   INSTANCE; field '' their sum), `:history` a stream of its last messages (ids OFFSET-0), `:idempotency:KEY`
+ *   a publish's first result; `PREFIX{TOPIC}` is its pub/sub channel.
+ * - the cluster's keys share the tag `{cluster}` and are written by the heartbeats, never by a publish:
+ *   `instances` the live instances scored by last heartbeat; `instance:ID` its connections and start;
+ *   `subs:ID`, `delivered:ID`, `slow:ID` its figures per topic; `counted:ID` the topics whose `:subs` hold
+ *   its count (for reconciling a dead one); `topics` the topics with recent messages, scored by the last;
+ *   `names` every topic and subscribed pattern, score 0, for listing them by name a page at a time;
+ *   `bridge-lease` who relays REDIS_BRIDGE.
  */
-export const KeyPart = {
-  instances: 'instances',
-  instance: 'instance:',
-  subs: 'subs:',
-  delivered: 'delivered:',
-  slow: 'slow:',
-  stats: 'stats:',
-  history: 'history:',
-  topics: 'topics',
-  channel: 'topic:',
-  bridgeLease: 'bridge-lease',
-  names: 'names',
-  idempotency: 'idempotency:',
-  historyBytes: 'history-bytes',
-  historyTotal: 'history-total',
-  historyAges: 'history-ages'
-} as const
+export const SHARED_TAG = '{cluster}:'
 
 /** The names under one prefix. */
 export class RedisKeys {
-  constructor (readonly prefix: string) {}
+  /** The cluster's keys start with this. */
+  readonly shared: string
 
-  get instances (): string { return this.prefix + KeyPart.instances }
-  get bridgeLease (): string { return this.prefix + KeyPart.bridgeLease }
-  get names (): string { return this.prefix + KeyPart.names }
-  get channelPrefix (): string { return this.prefix + KeyPart.channel }
-  channel (topic: string): string { return this.channelPrefix + topic }
-  instance (id: string): string { return this.prefix + KeyPart.instance + id }
-  subs (id: string): string { return this.prefix + KeyPart.subs + id }
-  delivered (id: string): string { return this.prefix + KeyPart.delivered + id }
-  slow (id: string): string { return this.prefix + KeyPart.slow + id }
+  constructor (readonly prefix: string) {
+    this.shared = prefix + SHARED_TAG
+  }
+
+  get instances (): string { return this.shared + 'instances' }
+  get bridgeLease (): string { return this.shared + 'bridge-lease' }
+  get names (): string { return this.shared + 'names' }
+  get topics (): string { return this.shared + 'topics' }
+  instance (id: string): string { return this.shared + 'instance:' + id }
+  subs (id: string): string { return this.shared + 'subs:' + id }
+  delivered (id: string): string { return this.shared + 'delivered:' + id }
+  slow (id: string): string { return this.shared + 'slow:' + id }
+  counted (id: string): string { return this.shared + 'counted:' + id }
+
+  /** Every topic's channel starts with this, the topic follows, and `}` ends it. */
+  get channelPrefix (): string { return this.prefix + '{' }
+  channel (topic: string): string { return `${this.prefix}{${topic}}` }
+  /** The topic of a channel name that starts with channelPrefix. */
+  topicOf (channel: string): string { return channel.slice(this.channelPrefix.length, -1) }
+  stats (topic: string): string { return this.channel(topic) + ':stats' }
+  topicSubs (topic: string): string { return this.channel(topic) + ':subs' }
+  history (topic: string): string { return this.channel(topic) + ':history' }
+  idempotency (topic: string, key: string): string { return this.channel(topic) + ':idempotency:' + key }
 }

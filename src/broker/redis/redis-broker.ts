@@ -1,8 +1,11 @@
-/** The cluster broker: instances share topics through Redis pub/sub, and a subscriber can recover what it missed from Redis. */
+/**
+ * The cluster broker: instances share topics through Redis pub/sub (sharded pub/sub on a Redis Cluster),
+ * and a subscriber can recover what it missed from Redis.
+ */
 import { once } from 'node:events'
-import type { Redis } from 'ioredis'
+import { Cluster } from 'ioredis'
 import {
-  BrokerOutcomeUnknownError, BrokerUnavailableError, TooManyTopicsError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo,
+  BrokerOutcomeUnknownError, BrokerUnavailableError, PatternsUnsupportedError, TooManyTopicsError, type Broker, type HistoryLimits, type IdempotencyLimits, type InstanceInfo,
   type PublishResult, type Scope, type SubscribeResult, type Subscriber, type TopicHistory, type TopicPage, type TopicPageQuery, type TopicStats
 } from '../broker.js'
 import { TopicRegistry } from '../topic-registry.js'
@@ -11,7 +14,7 @@ import { Publication } from '../publication.js'
 import { canCatchUp, Epochs } from '../position.js'
 import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
-import { defineScripts } from './scripts.js'
+import { defineScripts, type RedisClient } from './scripts.js'
 import { RedisKeys } from './keys.js'
 import { ClusterFigures } from './cluster-figures.js'
 import { BridgeRelay } from './bridge-relay.js'
@@ -22,16 +25,16 @@ import { readTopicPage } from './topic-page.js'
 import { RedisProbe } from './redis-probe.js'
 
 export interface RedisBrokerOptions {
-  /** For commands and publishes. */
-  commands: Redis
-  /** For SUBSCRIBE only; the broker owns it and closes it. */
-  subscriber: Redis
+  /** For commands and publishes: one Redis, or a Redis Cluster client. */
+  commands: RedisClient
+  /** For SUBSCRIBE (SSUBSCRIBE on a Redis Cluster, with ioredis' sharded subscribers) only; the broker owns it and closes it. */
+  subscriber: RedisClient
   /**
    * For the readiness PING only; the broker owns it and closes it. On the command connection a PING
    * would wait behind a burst of publishes, and a busy Redis would pass for a frozen one. Without a command
    * timeout: the probe judges the wait itself (redis-probe.ts).
    */
-  probe: Redis
+  probe: RedisClient
   prefix: string
   instanceId: string
   /** An instance not heard from for this long drops out of the figures; heartbeats come 3 times as often. */
@@ -56,8 +59,10 @@ class UnknownTopic extends Error {}
 export class RedisBroker implements Broker {
   private readonly registry = new TopicRegistry()
   private readonly epochs = new Epochs()
-  private readonly commands: Redis
-  private readonly subscriber: Redis
+  private readonly commands: RedisClient
+  private readonly subscriber: RedisClient
+  /** A Redis Cluster: frames travel on sharded pub/sub (SPUBLISH, SSUBSCRIBE), which has no patterns. */
+  private readonly sharded: boolean
   private readonly keys: RedisKeys
   private readonly figures: ClusterFigures
   private readonly bridge: BridgeRelay
@@ -82,6 +87,7 @@ export class RedisBroker implements Broker {
     this.commands = commands
     this.subscriber = subscriber
     this.keys = new RedisKeys(options.prefix)
+    this.sharded = commands instanceof Cluster
     this.everyTopic = `${this.keys.channelPrefix}*`
     this.probe = new RedisProbe(options.probe, options.probeTimeoutMs)
     defineScripts(commands)
@@ -101,6 +107,7 @@ export class RedisBroker implements Broker {
     })
 
     subscriber.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.receive(channel.toString(), frame))
+    subscriber.on('smessageBuffer', (channel: Buffer, frame: Buffer) => this.receive(channel.toString(), frame))
     subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
       const source = pattern.toString()
       if (source === this.everyTopic) this.receiveForPatterns(channel.toString(), message)
@@ -174,10 +181,11 @@ export class RedisBroker implements Broker {
   private async attach (topic: string, subscriber: Subscriber): Promise<void> {
     const first = this.registry.add(topic, subscriber)
     // counted in the cluster figures before the client hears it is subscribed
+    this.figures.counts.note(topic)
     const counted = this.figures.schedule()
     // while Redis is away the subscription waits locally; resubscribe() sends it on reconnect
     if (first && this.subscriber.status === 'ready') {
-      const channel = this.subscriber.subscribe(this.keys.channel(topic)).then(() => {},
+      const channel = this.channelCommand('subscribe', [topic]).then(() => {},
         /* c8 ignore next 3: a SUBSCRIBE lost with its connection; resubscribe() sends it again on reconnect */
         (err) => {
           this.options.log.warn({ err, topic }, 'subscribing failed; retried when Redis reconnects')
@@ -190,15 +198,18 @@ export class RedisBroker implements Broker {
 
   async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
     this.registry.remove(topic, subscriber)
+    this.figures.counts.note(topic)
     this.figures.schedule()
     if (this.registry.subscriberCount(topic) === 0) this.delivered.delete(topic)
     if (this.registry.subscriberCount(topic) === 0 && this.subscriber.status === 'ready') {
       // never fails (see Broker): a channel left subscribed only brings messages receive() drops
-      await this.subscriber.unsubscribe(this.keys.channel(topic)).catch(() => {})
+      await this.channelCommand('unsubscribe', [topic]).catch(() => {})
     }
   }
 
   async subscribePattern (pattern: string, subscriber: Subscriber): Promise<void> {
+    // sharded pub/sub carries each topic on its own shard: no one subscription brings every topic
+    if (this.sharded) throw new PatternsUnsupportedError()
     const first = !this.registry.hasPatterns
     this.registry.add(pattern, subscriber)
     const counted = this.figures.schedule()
@@ -226,21 +237,26 @@ export class RedisBroker implements Broker {
   /** publish.lua assigns the position, keeps and publishes the frame completed with it; with a key, once per TTL. */
   async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
-    const { prefix, topicTtlMs, instanceTtlMs, history, idempotency, maxTopics } = this.options
+    const { topicTtlMs, history, idempotency, maxTopics } = this.options
+    const keys = this.keys
     const now = Date.now()
     this.holdCommands()
     let reply
     try {
       reply = await this.commands.proxyerPublish(
-        prefix, topic, publishFrameHead(topic, message), now, topicTtlMs, now - instanceTtlMs, this.epochs.next(), history.size, history.ttlMs,
-        maxTopics, key ?? '', idempotency.ttlMs, history.topicMaxBytes, history.maxBytes
+        keys.stats(topic), keys.history(topic), keys.topicSubs(topic), keys.idempotency(topic, key ?? ''), keys.channel(topic),
+        publishFrameHead(topic, message), now, topicTtlMs, this.epochs.next(), history.size, history.ttlMs,
+        this.sharded ? 'SPUBLISH' : 'PUBLISH', this.figures.mayAddTopic(maxTopics) ? 1 : 0, key ?? '', idempotency.ttlMs,
+        history.topicMaxBytes
       )
     } catch (err) {
       throw publishFailure(err as Error)
     }
     // publish.lua answers 0 alone when the topic would be one too many
     if (reply.length === 1) throw new TooManyTopicsError(maxTopics)
-    const [subscribers, offset, epoch] = reply
+    const [subscribers, offset, epoch, isNew] = reply
+    // a repeat under an idempotency key (three fields) published nothing
+    if (isNew !== undefined) this.figures.notePublished(topic, now, isNew === 1)
     return { topic, subscribers, offset, epoch }
   }
 
@@ -249,6 +265,8 @@ export class RedisBroker implements Broker {
    * messages then reach every instance in one read each, and each subscriber gets them in one write.
    */
   private holdCommands (): void {
+    // a Redis Cluster client pipelines each node's commands of a turn itself (enableAutoPipelining)
+    if (this.commands instanceof Cluster) return
     const stream = this.commands.stream
     if (stream.writableCorked > 0) return
     stream.cork()
@@ -272,11 +290,13 @@ export class RedisBroker implements Broker {
 
   /** The topic's position and its unexpired kept messages after `since` (history.lua). */
   /** `maxBytes` bounds the frames' bytes past the first; 0 does not. */
-  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, maxBytes = 0, newest = false): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
-    const { prefix, topicTtlMs, history } = this.options
+  /** `lostEpoch`: offsets of that epoch were given again; a topic still behind `since` in it gets a new epoch (history.lua). */
+  private async readHistory (topic: string, since: number, limit: number, subscribing: boolean, maxBytes = 0, newest = false, lostEpoch = ''): Promise<[string, number, Array<{ offset: number, frame: string, at: number }>]> {
+    const { topicTtlMs, history } = this.options
     let raw
     try {
-      raw = await this.commands.proxyerHistory(prefix, topic, this.epochs.next(), since, limit, topicTtlMs, subscribing ? 1 : 0, newest ? 1 : 0, maxBytes)
+      raw = await this.commands.proxyerHistory(this.keys.stats(topic), this.keys.history(topic), this.epochs.next(), since, limit, topicTtlMs,
+        subscribing ? 1 : 0, newest ? 1 : 0, maxBytes, lostEpoch)
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
@@ -294,7 +314,7 @@ export class RedisBroker implements Broker {
   async topicPage (query: TopicPageQuery, scope: Scope = 'cluster'): Promise<TopicPage> {
     if (scope === 'local') return topicPage(query, (after, limit) => this.registry.page(query.prefix, after, limit))
     try {
-      return await readTopicPage(this.commands, this.keys, Date.now() - this.options.instanceTtlMs, query)
+      return await readTopicPage(this.commands, this.keys, this.figures, Date.now() - this.options.instanceTtlMs, query)
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
@@ -325,7 +345,7 @@ export class RedisBroker implements Broker {
       this.bridge.relay(channel, frame)
       return
     }
-    const topic = channel.slice(this.keys.channelPrefix.length)
+    const topic = this.keys.topicOf(channel)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
     const held = this.catchingUp.get(topic)
@@ -333,9 +353,19 @@ export class RedisBroker implements Broker {
       held.push(new Publication(frame, performance.now()))
       return
     }
+    const position = publishFramePosition(frame)
+    const last = this.delivered.get(topic)
+    if (last !== undefined && position.epoch === last.epoch && position.offset !== last.offset + 1) {
+      // offsets skipped (frames missed while a shard's subscription moved in a failover) or given again (the
+      // promoted replica lacked the latest writes): the topic's history settles which, never in silence
+      const reused = position.offset <= last.offset
+      this.catchingUp.set(topic, reused ? [] : [new Publication(frame)])
+      this.catchUp(topic, last, reused).catch((err) => this.options.log.warn({ err, topic }, 'catching up failed'))
+      return
+    }
     // exact subscribers only: the patterns here get every topic's frames on their own PSUBSCRIBE
     this.registry.publish(topic, new Publication(frame, performance.now()), Date.now(), true)
-    this.delivered.set(topic, publishFramePosition(frame))
+    this.delivered.set(topic, position)
   }
 
   /**
@@ -343,7 +373,7 @@ export class RedisBroker implements Broker {
    * channel, unless that SUBSCRIBE is still on its way: then the pattern brings it to them.
    */
   private receiveForPatterns (channel: string, frame: Buffer): void {
-    const topic = channel.slice(this.keys.channelPrefix.length)
+    const topic = this.keys.topicOf(channel)
     this.registry.publishToPatterns(topic, new Publication(frame, performance.now()), !this.channelsPending.has(topic))
   }
 
@@ -366,7 +396,7 @@ export class RedisBroker implements Broker {
       this.catchingUp.set(topic, [])
       missed.push([topic, since])
     }
-    if (topics.length > 0) await this.subscriber.subscribe(...topics.map((topic) => this.keys.channel(topic)))
+    if (topics.length > 0) await this.channelCommand('subscribe', topics)
     if (this.registry.hasPatterns) {
       await this.subscriber.psubscribe(this.everyTopic)
       // a pattern's topics are not known here, so nothing can be replayed: say so, once, and carry on live
@@ -382,11 +412,11 @@ export class RedisBroker implements Broker {
    * each once and in order; where the history cannot cover the gap (a new epoch, or trimmed), a
    * `resumed` notice says so and the topic carries on from where it stands.
    */
-  private async catchUp (topic: string, since: Position): Promise<void> {
+  private async catchUp (topic: string, since: Position, offsetsReused = false): Promise<void> {
     let read: [string, number, Array<{ offset: number, frame: string }>] | undefined
     for (let attempt = 1; read === undefined && !this.closed; attempt++) {
       try {
-        const history = await this.readHistory(topic, since.offset, this.options.history.size, true)
+        const history = await this.readHistory(topic, since.offset, this.options.history.size, true, 0, false, offsetsReused ? since.epoch : '')
         // live frames up to the history's offset may still be on their way: a PING there returns after them
         await this.subscriber.ping()
         read = history
@@ -416,10 +446,24 @@ export class RedisBroker implements Broker {
     if (this.registry.subscriberCount(topic) > 0) this.delivered.set(topic, last)
   }
 
+  /**
+   * SUBSCRIBE or UNSUBSCRIBE the topics' channels; on a Redis Cluster SSUBSCRIBE or SUNSUBSCRIBE, one
+   * call per channel since each may live on another shard (ioredis sends it to that shard's subscriber).
+   */
+  private async channelCommand (command: 'subscribe' | 'unsubscribe', topics: string[]): Promise<void> {
+    const channels = topics.map((topic) => this.keys.channel(topic))
+    if (!this.sharded) {
+      await this.subscriber[command](...channels)
+      return
+    }
+    const sharded = command === 'subscribe' ? 'ssubscribe' : 'sunsubscribe'
+    await Promise.all(channels.map(async (channel) => this.subscriber[sharded](channel)))
+  }
+
   private beat (): void {
     this.registry.sweep(this.options.topicTtlMs)
     if (this.commands.status !== 'ready') return
-    this.figures.write()
+    this.figures.write().catch((err) => this.options.log.warn({ err }, 'writing the cluster figures failed'))
     this.bridge.renew().catch((err) => this.options.log.warn({ err }, 'renewing the bridge lease failed'))
   }
 }

@@ -3,7 +3,7 @@
  * bounded time and a busy one is not taken for it. The wait is judged in time the event loop was free to read the
  * answer: a long turn (a burst of 100,000 publishes, a long GC pause) delays reading the PONG, not Redis.
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './scripts.js'
 
 export class RedisProbe {
   private readonly timer: NodeJS.Timeout
@@ -18,7 +18,7 @@ export class RedisProbe {
   private answered = true
 
   /** A PING every `timeoutMs / 4`; Redis counts as not answering once one waits past `timeoutMs` of free loop time, or fails. */
-  constructor (private readonly redis: Redis, private readonly timeoutMs: number, private readonly now: () => number = Date.now) {
+  constructor (private readonly redis: RedisClient, private readonly timeoutMs: number, private readonly now: () => number = Date.now) {
     this.intervalMs = Math.max(25, Math.floor(timeoutMs / 4))
     this.lastTick = now()
     this.timer = setInterval(() => this.tick(), this.intervalMs)

@@ -1,11 +1,10 @@
 /** The Lua scripts beside this file, loaded once at start, that keep each cluster operation to one atomic round trip to Redis. */
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { publishFrameTail } from '../../contract/frames.js'
-import { KeyPart } from './keys.js'
 
-/** The names the scripts share with the TypeScript: the key names of keys.ts, as a Lua table `KEY`. */
-const KEYS = `local KEY = { ${Object.entries(KeyPart).map(([name, part]) => `${name} = ${JSON.stringify(part)}`).join(', ')} }\n`
+/** One Redis, or a Redis Cluster: the engine sends both the same commands, each script's keys in one hash slot. */
+export type RedisClient = Redis | Cluster
 
 /**
  * The publish frame's tail as the wire contract writes it, cut around its offset and epoch, as a Lua
@@ -24,27 +23,27 @@ function read (name: string): string {
 }
 
 /** Each script with what it uses defined above it. */
-const PUBLISH = KEYS + frameTail() + read('epoch.lua') + read('idempotency.lua') + read('history-bytes.lua') + read('publish.lua')
-const HISTORY = KEYS + read('epoch.lua') + read('history.lua')
-const FIGURES = KEYS + read('figures.lua')
-const TOPIC_PAGE = KEYS + read('topic-page.lua')
-const BRIDGE_LEASE = read('bridge-lease.lua')
+const PUBLISH = frameTail() + read('epoch.lua') + read('idempotency.lua') + read('history-bytes.lua') + read('publish.lua')
+const HISTORY = read('epoch.lua') + read('history.lua')
 
 declare module 'ioredis' {
   // the merged interface must repeat ioredis's type parameter, used or not
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface RedisCommander<Context> {
     /** publish.lua */
-    proxyerPublish (prefix: string, topic: string, head: string, now: number, ttlMs: number, liveSince: number,
-      freshEpoch: string, historySize: number, historyTtlMs: number, maxTopics: number, idempotencyKey: string, idempotencyTtlMs: number,
-      historyTopicMaxBytes: number, historyMaxBytes: number): Promise<[number, number, string] | [0]>
+    proxyerPublish (stats: string, history: string, subs: string, idempotency: string, channel: string,
+      head: string, now: number, ttlMs: number, freshEpoch: string, historySize: number, historyTtlMs: number,
+      command: 'PUBLISH' | 'SPUBLISH', allowNew: 0 | 1, idempotencyKey: string, idempotencyTtlMs: number,
+      historyTopicMaxBytes: number): Promise<[number, number, string, 0 | 1] | [number, number, string] | [0]>
     /** history.lua */
-    proxyerHistory (prefix: string, topic: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
-      subscribing: 0 | 1, newest: 0 | 1, maxBytes: number): Promise<[string, string, RawEntry[]] | null>
+    proxyerHistory (stats: string, history: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
+      subscribing: 0 | 1, newest: 0 | 1, maxBytes: number, lostEpoch: string): Promise<[string, string, RawEntry[]] | null>
+    /** counts.lua */
+    proxyerCount (subs: string, instanceId: string, count: number): Promise<number>
     /** figures.lua */
-    proxyerFigures (prefix: string, liveSince: number, topicsSince: number, only: string): Promise<[RawInstance[], RawStats[]]>
+    proxyerFigures (instances: string, shared: string, liveSince: number, topicsSince: number, only: string, light: 0 | 1): Promise<[RawInstance[], string[]]>
     /** topic-page.lua */
-    proxyerTopicPage (prefix: string, liveSince: number, namePrefix: string, after: string, limit: number): Promise<[RawPageRow[], string, 0 | 1]>
+    proxyerTopicPage (names: string, shared: string, liveSince: number, namePrefix: string, after: string, limit: number): Promise<[RawPageRow[], 0 | 1]>
     /** bridge-lease.lua */
     proxyerBridgeLease (key: string, id: string, ttlMs: number): Promise<number>
   }
@@ -54,15 +53,14 @@ declare module 'ioredis' {
 export type RawInstance = [string, string, string, string, string[], string[], string[]]
 /** offset, frame, time */
 export type RawEntry = [string, string, string]
-/** name, published, lastPublishedAt ('' for none), subscribers, delivered, slow consumers */
-export type RawPageRow = [string, string, string, number, number, number]
-/** topic, published, lastPublishedAt */
-export type RawStats = [string, string, string]
+/** name, subscribers, delivered, slow consumers */
+export type RawPageRow = [string, number, number, number]
 
-export function defineScripts (redis: Redis): void {
-  redis.defineCommand('proxyerPublish', { numberOfKeys: 0, lua: PUBLISH })
-  redis.defineCommand('proxyerHistory', { numberOfKeys: 0, lua: HISTORY })
-  redis.defineCommand('proxyerFigures', { numberOfKeys: 0, lua: FIGURES })
-  redis.defineCommand('proxyerTopicPage', { numberOfKeys: 0, lua: TOPIC_PAGE })
-  redis.defineCommand('proxyerBridgeLease', { numberOfKeys: 1, lua: BRIDGE_LEASE })
+export function defineScripts (redis: RedisClient): void {
+  redis.defineCommand('proxyerPublish', { numberOfKeys: 5, lua: PUBLISH })
+  redis.defineCommand('proxyerHistory', { numberOfKeys: 2, lua: HISTORY })
+  redis.defineCommand('proxyerCount', { numberOfKeys: 1, lua: read('counts.lua') })
+  redis.defineCommand('proxyerFigures', { numberOfKeys: 1, lua: read('figures.lua') })
+  redis.defineCommand('proxyerTopicPage', { numberOfKeys: 1, lua: read('topic-page.lua') })
+  redis.defineCommand('proxyerBridgeLease', { numberOfKeys: 1, lua: read('bridge-lease.lua') })
 }

@@ -1,12 +1,12 @@
 /** Waits at start for a first connection to Redis, and says what is wrong when none comes in time. */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './scripts.js'
 
 interface Log {
   warn (obj: object, msg: string): void
 }
 
 /** `redis` is a client just created, still connecting; `where` names it in the error, without its password. */
-export async function waitForRedis (redis: Redis, where: string, timeoutMs: number, log: Log): Promise<void> {
+export async function waitForRedis (redis: RedisClient, where: string, timeoutMs: number, log: Log): Promise<void> {
   let lastError: Error | undefined
   await new Promise<void>((resolve, reject) => {
     const onReady = (): void => {
