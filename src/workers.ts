@@ -19,7 +19,8 @@ export function runWorkers (config: Config, log: Log): void {
     // INSTANCE_ID, when set, names the host; each worker is an instance with a name of its own
     const env = config.INSTANCE_ID === undefined ? {} : { INSTANCE_ID: `${config.INSTANCE_ID}-${index}` }
     const worker = cluster.fork(env)
-    worker.once('listening', () => listened.add(worker.id))
+    // on PORT: the start-up check of handle writes listens on a loopback port of its own first
+    worker.on('listening', (address) => { if (address.port === config.PORT) listened.add(worker.id) })
     worker.once('exit', (code, signal) => {
       if (stopping) {
         // process.exitCode: 1 when a worker failed to start, 0 after a signal

@@ -83,7 +83,8 @@ function importedPackages (dir: string): Set<string> {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.js')) continue
     const code = readFileSync(join(entry.parentPath, entry.name), 'utf8')
-    for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)) {
+    // import ... from 'x', import 'x' and import('x'); not a method such as Buffer.from('x')
+    for (const [, specifier] of code.matchAll(/(?:(?<![.\w])from\s*|\bimport\s*\(?\s*)'([^'.][^']*)'/g)) {
       names.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0])
     }
   }
