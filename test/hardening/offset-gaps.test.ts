@@ -3,17 +3,23 @@
  * failover: here one Redis is changed by hand to stand for the shard (a frame that never reached the
  * instance; a promoted replica without the latest write). Never silent: caught up, or told.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startApp, TestClient } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
-t.test('offsets that skip: the instance catches up from history, each message once and in order', async (t) => {
+/** An instance on a Redis of its own, a subscriber of 'booked', a publisher, and a client to change Redis by hand. */
+async function subscribedOnRedis (t: Test) {
   const redis = await RedisServer.start(t)
   const { wsUrl } = await startApp(t, { REDIS_URL: redis.url })
   const admin = redis.client(t)
   const subscriber = await TestClient.connect(t, wsUrl)
   const publisher = await TestClient.connect(t, wsUrl)
   await subscriber.request({ action: 'subscribe', topic: 'booked' })
+  return { admin, subscriber, publisher, wsUrl }
+}
+
+t.test('offsets that skip: the instance catches up from history, each message once and in order', async (t) => {
+  const { admin, subscriber, publisher } = await subscribedOnRedis(t)
   const one = await publisher.request({ action: 'publish', topic: 'booked', message: 'm1' })
   await subscriber.waitFor((f) => f.message === 'm1')
   // m2 kept in the history but its frame never reached this instance
@@ -26,12 +32,7 @@ t.test('offsets that skip: the instance catches up from history, each message on
 })
 
 t.test('offsets given again (Redis lost the latest write): a new epoch, and the subscribers are told', async (t) => {
-  const redis = await RedisServer.start(t)
-  const { wsUrl } = await startApp(t, { REDIS_URL: redis.url })
-  const admin = redis.client(t)
-  const subscriber = await TestClient.connect(t, wsUrl)
-  const publisher = await TestClient.connect(t, wsUrl)
-  await subscriber.request({ action: 'subscribe', topic: 'booked' })
+  const { admin, subscriber, publisher, wsUrl } = await subscribedOnRedis(t)
   const one = await publisher.request({ action: 'publish', topic: 'booked', message: 'm1' })
   await publisher.request({ action: 'publish', topic: 'booked', message: 'm2' })
   await subscriber.waitFor((f) => f.message === 'm2')
