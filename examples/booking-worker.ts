@@ -7,6 +7,8 @@ export interface BookingWorkerOptions {
   pace: number
   /** Share of bookings refused (nacked), 0 to 1, to watch retries and failures. */
   failureRate: number
+  /** Sent as `Authorization: Bearer`, where proxyer has API_KEYS set (it needs consume on the queue, publish on the topic). */
+  apiKey?: string
   queue?: string
   topic?: string
   log?: (line: string) => void
@@ -39,7 +41,12 @@ export class BookingWorker {
   }
 
   private async post (path: string, body: unknown): Promise<Response> {
-    return fetch(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: this.abort.signal })
+    return fetch(path, { method: 'POST', body: JSON.stringify(body), headers: this.headers('application/json'), signal: this.abort.signal })
+  }
+
+  private headers (contentType: string): Record<string, string> {
+    const { apiKey } = this.options
+    return apiKey === undefined ? { 'content-type': contentType } : { 'content-type': contentType, authorization: `Bearer ${apiKey}` }
   }
 
   /** Claims and confirms bookings until stop(); a proxyer that is away is retried every second. */
@@ -81,7 +88,7 @@ export class BookingWorker {
       return
     }
     const booked = `${Date.now()}:${visitor}:${ticket}:${zone}`
-    await fetch(`${this.options.url}/publish/${this.options.topic ?? 'booked'}`, { method: 'POST', body: booked, headers: { 'content-type': 'text/plain' } })
+    await fetch(`${this.options.url}/publish/${this.options.topic ?? 'booked'}`, { method: 'POST', body: booked, headers: this.headers('text/plain') })
     this.counts.booked++
     log(`booked ${booked}`)
   }

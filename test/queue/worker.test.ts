@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { eventually, getJson, startApp } from '../helper.js'
-import { QueueClient } from './http.js'
+import { call, QueueClient } from './http.js'
+import { API_KEY } from '../access/tokens.js'
 import { BookingWorker } from '../../examples/booking-worker.js'
 import { projectRoot } from '../../src/project-root.js'
 
@@ -31,6 +32,25 @@ t.test('the worker confirms each booking, acks with its ticket and publishes it 
   t.match((await q.job(jobs[0])).body, { state: 'done', attempts: 2, result: { ticket: 1, zone: 'en00030' } })
   t.same(worker.counts, { booked: 3, refused: 1 })
   t.match(logged, [/^refused/, /^booked/])
+})
+
+t.test('with API_KEYS set, the worker books with its key, and without one it is refused', async (t) => {
+  const { url } = await startApp(t, { API_KEYS: API_KEY })
+  const auth = { authorization: `Bearer ${API_KEY}` }
+  const { job } = (await call(`${url}/queues/bookings/jobs`, 'POST', { message: { visitor: 9, zone: 'south' } }, 'application/json', auth)).body
+  const keyless: string[] = []
+  const refused = new BookingWorker({ url, pace: 50, failureRate: 0, log: (line) => keyless.push(line) })
+  const trying = refused.run()
+  await eventually(async () => keyless.length > 0, 'the keyless worker says why it cannot claim', 5000)
+  refused.stop()
+  await trying
+  t.match(keyless[0], /claim answered 401/)
+  const worker = new BookingWorker({ url, apiKey: API_KEY, pace: 50, failureRate: 0 })
+  const running = worker.run()
+  await eventually(async () => (await call(`${url}/queues/bookings/jobs/${job}`, 'GET', undefined, undefined, auth)).body.state === 'done', 'the booking is done', 10_000)
+  worker.stop()
+  await running
+  t.same((await getJson(`${url}/topics/booked/history`)).messages.map((m: { message: string }) => m.message.split(':').slice(1)), [['9', '1', 'south']], 'published with the key')
 })
 
 t.test('the worker waits for a proxyer that is away, and stops when told', async (t) => {
