@@ -17,6 +17,17 @@ async function connected (c: ProxyerClient): Promise<void> {
   await eventually(() => c.state === 'connected', 'the client is connected')
 }
 
+/** A producer whose job is claimed by a worker while it is away; it stays away until reconnectNow(). */
+async function claimedWhileAway (t: Test, app: RunningApp, q: QueueClient) {
+  const producer = new ProxyerClient(app.wsUrl, { WebSocket, backoff: () => 60_000 })
+  t.teardown(() => producer.close())
+  const job = await producer.enqueue('bookings', 'mine')
+  cutSockets(app.app)
+  await eventually(() => producer.state === 'reconnecting', 'the producer lost its connection')
+  const [claimed] = await q.claim()
+  return { producer, job, claimed }
+}
+
 interface Scenario {
   name: string
   env?: Env
@@ -59,12 +70,7 @@ const scenarios: Scenario[] = [
   {
     name: 'a producer that reconnects watches its job again and still gets its place and result',
     run: async (t, app, q) => {
-      const producer = new ProxyerClient(app.wsUrl, { WebSocket, backoff: () => 60_000 })
-      t.teardown(() => producer.close())
-      const job = await producer.enqueue('bookings', 'mine')
-      cutSockets(app.app)
-      await eventually(() => producer.state === 'reconnecting', 'the producer lost its connection')
-      const [claimed] = await q.claim()
+      const { producer, job, claimed } = await claimedWhileAway(t, app, q)
       producer.reconnectNow()
       await connected(producer)
       await eventually(() => job.position === 0, 'the watch after reconnect tells it is held')
@@ -75,12 +81,7 @@ const scenarios: Scenario[] = [
   {
     name: 'a job finished while the producer was away: the watch after reconnect brings the result; close() lets jobs go',
     run: async (t, app, q) => {
-      const producer = new ProxyerClient(app.wsUrl, { WebSocket, backoff: () => 60_000 })
-      t.teardown(() => producer.close())
-      const job = await producer.enqueue('bookings', 'mine')
-      cutSockets(app.app)
-      await eventually(() => producer.state === 'reconnecting', 'the producer lost its connection')
-      const [claimed] = await q.claim()
+      const { producer, job, claimed } = await claimedWhileAway(t, app, q)
       await q.ack(claimed.job, claimed.receipt, 7)
       producer.reconnectNow()
       t.equal(await job.result, 7)

@@ -4,6 +4,7 @@
  */
 import t from 'tap'
 import type { Cluster } from 'ioredis'
+import { eventually } from '../helper.js'
 import { RedisCluster } from '../redis-cluster.js'
 
 /** Messages a sharded subscriber has received, with a way to wait for one. */
@@ -49,11 +50,10 @@ t.test('sharded pub/sub: SSUBSCRIBE on the shard of the channel, smessage events
   await cluster.killMaster(owner)
   // the publisher follows the slot (MOVED) on its own; the subscriber must SSUBSCRIBE again on the promoted replica
   let receivers = 0
-  while (receivers === 0) {
+  await eventually(async () => {
     receivers = Number(await publisher.spublish(channels[0], 'after failover').catch(() => 0))
-    if (Date.now() - killedAt > 15_000) break
-    if (receivers === 0) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+    return receivers > 0
+  }, 'a subscriber receives on the promoted replica', 15_000)
   t.equal(receivers, 1, 'ioredis resubscribed the sharded channel on the promoted replica by itself')
   t.comment(`sharded subscription live again ${Date.now() - killedAt} ms after the master was killed`)
   await next('after failover')
