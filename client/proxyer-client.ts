@@ -1,10 +1,10 @@
 /** proxyer's client SDK: one WebSocket to /message that reconnects, resumes every topic where it left off, and settles requests as promises. */
 // the wire contract's dependency-free part; a browser loads it beside /client.js (routes/client.ts)
-import { CloseCode, ErrorCode } from '../src/contract/codes.js'
+import { CloseCode, ErrorCode, isTopicPattern, isValidTopicFilter, topicMatches } from '../src/contract/codes.js'
 
 import { JobError, QueueJob } from './queue-job.js'
 
-export { CloseCode, ErrorCode, isValidTopic, TOPIC_RULE } from '../src/contract/codes.js'
+export { CloseCode, ErrorCode, isValidTopic, isTopicPattern, TOPIC_RULE } from '../src/contract/codes.js'
 export { JobError, QueueJob } from './queue-job.js'
 
 /** A job pushed to consume()'s handler. */
@@ -62,6 +62,16 @@ export interface ResetEvent extends Position {
   reason: 'epoch_changed' | 'not_recovered'
 }
 
+/**
+ * Messages of topics a pattern names may have been missed: the client was reconnected (`reconnected`), or the
+ * server's own link to Redis broke (`server_interrupted`). A pattern has no position to resume from: reload the
+ * topics that matter by name (e.g. GET /topics/:topic/history); live messages go on.
+ */
+export interface MissedEvent {
+  pattern: string
+  reason: 'reconnected' | 'server_interrupted'
+}
+
 /** The topic's position when the server took the subscription; the messages after `offset` follow. */
 export interface SubscribeResult extends Position {
   /** Only when resuming from a position: whether every missed message was replayed. */
@@ -77,6 +87,7 @@ export interface ClientEvents {
   message: Delivery
   state: ConnectionState
   reset: ResetEvent
+  missed: MissedEvent
   subscription: SubscriptionEvent
   retry: RetryEvent
   /**
@@ -183,6 +194,10 @@ interface Settler<T> {
 
 interface Subscription {
   state: SubscriptionState
+  /** A pattern's subscription: no position, its deliveries passed on as they come. */
+  pattern: boolean
+  /** The server has confirmed it at least once: a pattern confirmed again may have missed messages meanwhile. */
+  confirmed: boolean
   position: TopicPosition
   /** The id of the subscribe request in flight; deliveries are held until its reply. */
   request?: number
@@ -319,22 +334,42 @@ export class ProxyerClient {
    * server's code, e.g. `invalid_topic` or `too_many_subscriptions`, or with `closed`.
    */
   async subscribe (topic: string, options: { since?: Position } = {}): Promise<SubscribeResult> {
+    if (isValidTopicFilter(topic) && isTopicPattern(topic)) throw new ProxyerError(ErrorCode.invalidRequest, `"${topic}" is a pattern, which has no position: subscribe to it with subscribePattern()`, topic)
     const existing = this.subscriptions.get(topic)
     const known = existing?.position.known
     if (known !== undefined && this.connected && existing?.request === undefined && existing?.retry === undefined) return known
-    return new Promise((resolve, reject) => {
-      if (existing !== undefined) {
-        existing.waiters.push({ resolve, reject })
-        return
-      }
-      const subscription: Subscription = { state: 'pending', position: new TopicPosition(options.since), retries: 0, held: [], waiters: [{ resolve, reject }] }
-      this.subscriptions.set(topic, subscription)
-      this.emit('subscription', { topic, state: 'pending' })
-      if (this.connected) this.sendSubscribe(topic, subscription)
-    })
+    return new Promise((resolve, reject) => this.track(topic, false, { resolve, reject }, options.since))
   }
 
-  /** Stops delivery of `topic` and forgets its position; resolves once the server confirms (at once while disconnected). */
+  /**
+   * Subscribes to every topic `pattern` names (`*` stands for one dot-separated segment, `>` as the last
+   * one for the rest), kept across reconnects until unsubscribe(pattern); resolves when the server confirms.
+   * Its messages come as `message` events with their own topic. A pattern has no position, so what its
+   * topics published while the client or the server was cut off is not replayed: a `missed` event says
+   * when that may have happened. A topic also subscribed by name is delivered once, through that
+   * subscription, which resumes. Rejects with `invalid_request` for a plain topic, or the server's code.
+   */
+  async subscribePattern (pattern: string): Promise<void> {
+    if (!isTopicPattern(pattern)) throw new ProxyerError(ErrorCode.invalidRequest, `"${pattern}" has no wildcard segment (* or a last >): subscribe to it by name with subscribe()`, pattern)
+    const known = this.subscriptions.get(pattern)
+    if (known?.state === 'active' && this.connected) return
+    await new Promise<SubscribeResult>((resolve, reject) => this.track(pattern, true, { resolve, reject }))
+  }
+
+  /** A subscription's promise waits for the server's reply; the subscription is made, and sent, the first time. */
+  private track (topic: string, pattern: boolean, waiter: Settler<SubscribeResult>, since?: Position): void {
+    const existing = this.subscriptions.get(topic)
+    if (existing !== undefined) {
+      existing.waiters.push(waiter)
+      return
+    }
+    const subscription: Subscription = { state: 'pending', pattern, confirmed: false, position: new TopicPosition(since), retries: 0, held: [], waiters: [waiter] }
+    this.subscriptions.set(topic, subscription)
+    this.emit('subscription', { topic, state: 'pending' })
+    if (this.connected) this.sendSubscribe(topic, subscription)
+  }
+
+  /** Stops delivery of `topic` (or of a pattern's topics) and forgets its position; resolves once the server confirms (at once while disconnected). */
   async unsubscribe (topic: string): Promise<void> {
     const subscription = this.subscriptions.get(topic)
     if (subscription === undefined) return
@@ -619,7 +654,8 @@ export class ProxyerClient {
     }
     if (frame.action === 'publish') {
       const { topic, message, offset, epoch } = frame as unknown as Delivery
-      const subscription = this.subscriptions.get(topic)
+      const named = this.subscriptions.get(topic)
+      const subscription = named ?? this.patternNaming(topic)
       if (subscription !== undefined) this.take(topic, subscription, { topic, message, offset, epoch })
       return
     }
@@ -681,6 +717,10 @@ export class ProxyerClient {
       subscription.held.push(delivery)
       return
     }
+    if (subscription.pattern) {
+      this.emit('message', delivery)
+      return
+    }
     const { position } = subscription
     switch (position.accept(delivery.offset, delivery.epoch)) {
       case 'deliver':
@@ -710,6 +750,10 @@ export class ProxyerClient {
   private resumed (topic: string, epoch: string): void {
     const subscription = this.subscriptions.get(topic)
     if (subscription === undefined || subscription.request !== undefined || subscription.retry !== undefined) return
+    if (subscription.pattern) {
+      this.emit('missed', { pattern: topic, reason: 'server_interrupted' })
+      return
+    }
     if (subscription.position.known?.epoch !== epoch) {
       subscription.position.moveTo(0, epoch)
       subscription.resetReason = 'epoch_changed'
@@ -723,6 +767,13 @@ export class ProxyerClient {
     subscription.request = undefined
     subscription.retries = 0
     this.setSubscriptionState(topic, subscription, 'active')
+    if (subscription.pattern) {
+      if (subscription.confirmed) this.emit('missed', { pattern: topic, reason: 'reconnected' })
+      subscription.confirmed = true
+      for (const delivery of subscription.held.splice(0)) this.emit('message', delivery)
+      for (const waiter of subscription.waiters.splice(0)) waiter.resolve(reply)
+      return
+    }
     const { position } = subscription
     const { offset, epoch, recovered } = reply
     if (recovered === false) {
@@ -770,6 +821,12 @@ export class ProxyerClient {
     clearTimeout(subscription.retry)
     this.setSubscriptionState(topic, subscription, 'failed', err)
     this.emit('error', err)
+  }
+
+  /** The first pattern subscription that names `topic`: the server sends a message once, however many match. */
+  private patternNaming (topic: string): Subscription | undefined {
+    for (const [filter, subscription] of this.subscriptions) if (subscription.pattern && topicMatches(filter, topic)) return subscription
+    return undefined
   }
 
   private reset (topic: string, subscription: Subscription, at: Position, reason: ResetEvent['reason']): void {

@@ -37,6 +37,17 @@ export function isTopicPattern (filter: string): boolean {
   return filter === '*' || filter === '>' || filter.startsWith('*.') || filter.endsWith('.*') || filter.endsWith('.>') || filter.includes('.*.')
 }
 
+/** Whether the valid filter `filter` (a topic, or a pattern) names the valid topic `topic`: the rule subscriptions are matched by. */
+export function topicMatches (filter: string, topic: string): boolean {
+  const wanted = filter.split('.')
+  const segments = topic.split('.')
+  for (const [i, want] of wanted.entries()) {
+    if (want === '>') return segments.length > i
+    if (i >= segments.length || (want !== '*' && want !== segments[i])) return false
+  }
+  return wanted.length === segments.length
+}
+
 /** The `code` of an error frame. */
 export const ErrorCode = {
   badJson: 'bad_json',

@@ -6,6 +6,7 @@ import { IdempotencyKeys } from '../../src/broker/idempotency-keys.js'
 import { TopicRegistry } from '../../src/broker/topic-registry.js'
 import { Publication } from '../../src/broker/publication.js'
 import type { Subscriber } from '../../src/broker/broker.js'
+import { topicMatches } from '../../src/contract/codes.js'
 
 t.test('the pattern tree matches * as one segment and > as one or more, and prunes what it no longer needs', async (t) => {
   const trie = new PatternTrie<string>()
@@ -30,6 +31,16 @@ t.test('the pattern tree matches * as one segment and > as one or more, and prun
   trie.delete('a.*.*')
   t.same(trie.match('a.b.c'), [])
   t.equal(trie.size, 0)
+})
+
+t.test('the contract\'s topicMatches (the SDK\'s matcher) names the same topics as the server\'s pattern tree', async (t) => {
+  const patterns = ['zoo.*.booked', 'zoo.>', '>', '*', 'zoo.north.booked', 'a.*.*', '*.b', 'a.>']
+  const topics = ['zoo', 'zoo.north', 'zoo.north.booked', 'zoo.booked', 'zoo.a.b.booked', 'a', 'a.b', 'a.b.c', 'a.b.c.d', 'x.b']
+  const trie = new PatternTrie<string>()
+  for (const pattern of patterns) trie.set(pattern, pattern)
+  for (const topic of topics) {
+    t.same(patterns.filter((pattern) => topicMatches(pattern, topic)).sort(), trie.match(topic).sort(), topic)
+  }
 })
 
 t.test('sorted names page from a prefix and a cursor, in code-unit order', async (t) => {

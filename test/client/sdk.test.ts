@@ -5,9 +5,9 @@ import WebSocket, { WebSocketServer } from 'ws'
 import type { FastifyInstance } from 'fastify'
 import {
   ProxyerClient, ProxyerError, TopicPosition,
-  type ConnectionState, type Delivery, type ProxyerClientOptions, type ResetEvent, type RetryEvent, type SubscriptionEvent
+  type ConnectionState, type Delivery, type MissedEvent, type ProxyerClientOptions, type ResetEvent, type RetryEvent, type SubscriptionEvent
 } from '../../client/proxyer-client.js'
-import { cutSockets, eventually, getJson, postText, startApp, waitForStatus } from '../helper.js'
+import { cutSockets, eventually, getJson, MODES, postText, startApp, waitForStatus } from '../helper.js'
 import { RedisServer } from '../redis-server.js'
 
 /** A client that records all it emits, closed when the test ends. */
@@ -16,6 +16,7 @@ class Recorder {
   readonly messages: Delivery[] = []
   readonly states: ConnectionState[] = []
   readonly resets: ResetEvent[] = []
+  readonly missed: MissedEvent[] = []
   readonly errors: ProxyerError[] = []
   readonly subscriptions: SubscriptionEvent[] = []
   readonly retries: RetryEvent[] = []
@@ -26,6 +27,7 @@ class Recorder {
     this.client.on('message', (m) => this.messages.push(m))
     this.client.on('state', (s) => this.states.push(s))
     this.client.on('reset', (r) => this.resets.push(r))
+    this.client.on('missed', (m) => this.missed.push(m))
     this.client.on('error', (e) => this.errors.push(e))
     this.client.on('subscription', (s) => this.subscriptions.push(s))
     this.client.on('retry', (r) => this.retries.push(r))
@@ -109,6 +111,56 @@ t.test('subscribe, publish and unsubscribe: promises settled by the server\'s re
   t.same(sdk.states, ['connecting', 'connected', 'closed'])
   t.equal(client.state, 'closed')
 })
+
+for (const mode of MODES) {
+  t.test(`${mode.name}: a pattern subscription delivers its topics' messages once; a reconnect or a break in the server's Redis link says what may have been missed`, async (t) => {
+    const { app, url, wsUrl, redis } = await mode.start(t)
+    const sdk = new Recorder(t, wsUrl, { backoff: () => 60_000 })
+    const { client } = sdk
+
+    await t.rejects(client.subscribe('zoo.*.booked'), { code: 'invalid_request', topic: 'zoo.*.booked' }, 'a pattern has no position to resolve subscribe() with')
+    await t.rejects(client.subscribePattern('zoo.north.booked'), { code: 'invalid_request' }, 'a plain topic is subscribed by name')
+    await t.rejects(client.subscribePattern('zoo..*'), { code: 'invalid_topic' }, 'the server refuses a malformed pattern')
+    await Promise.all([client.subscribePattern('zoo.*.booked'), client.subscribePattern('zoo.*.booked')])
+    await client.subscribe('zoo.north.booked')
+    t.equal(client.subscriptionState('zoo.*.booked'), 'active')
+    t.equal(client.position('zoo.*.booked'), undefined, 'a pattern has no position')
+
+    for (const topic of ['zoo.north.booked', 'zoo.south.booked', 'zoo.booked', 'zoo.a.b.booked', 'zoo.east.booked']) await publish(url, topic, topic)
+    await eventually(() => sdk.messages.length === 3, 'the three matching messages arrive')
+    t.same(sdk.messages.map((m) => [m.topic, m.message, m.offset]), [['zoo.north.booked', 'zoo.north.booked', 1], ['zoo.south.booked', 'zoo.south.booked', 1], ['zoo.east.booked', 'zoo.east.booked', 1]],
+      'each once with its own topic, the one also subscribed by name included')
+    t.same(sdk.missed, [])
+
+    const reconnecting = new Promise<void>((resolve) => client.on('state', (s) => { if (s === 'reconnecting') resolve() }))
+    cutSockets(app)
+    await reconnecting
+    await publish(url, 'zoo.north.booked', 'away 1')
+    await publish(url, 'zoo.south.booked', 'away 2')
+    client.reconnectNow()
+    await eventually(() => sdk.missed.length === 1 && client.subscriptionState('zoo.*.booked') === 'active', 'the pattern is confirmed again')
+    t.same(sdk.missed, [{ pattern: 'zoo.*.booked', reason: 'reconnected' }], 'the pattern may have missed messages while away')
+    await eventually(() => sdk.messages.length === 4, 'the topic subscribed by name resumes')
+    t.same(sdk.messages[3], { topic: 'zoo.north.booked', message: 'away 1', offset: 2, epoch: sdk.messages[0].epoch }, 'replayed through its own position; the other one is told of, not replayed')
+
+    if (redis !== undefined) {
+      // the instance's own link to Redis breaks: it tells its pattern subscribers once it is back
+      await redis.kill()
+      await waitForStatus(`${url}/ready`, 503)
+      await redis.restart()
+      await eventually(() => sdk.missed.length === 2, 'the server says the pattern may have missed messages')
+      t.same(sdk.missed[1], { pattern: 'zoo.*.booked', reason: 'server_interrupted' })
+    }
+
+    await client.unsubscribe('zoo.*.booked')
+    t.equal(client.subscriptionState('zoo.*.booked'), undefined)
+    const before = sdk.messages.length
+    await publish(url, 'zoo.south.booked', 'unheard')
+    await publish(url, 'zoo.north.booked', 'marker')
+    await eventually(() => sdk.messages.length === before + 1, 'the marker arrives')
+    t.same(sdk.messages.at(-1)?.message, 'marker', 'nothing through the pattern once unsubscribed')
+  })
+}
 
 t.test('a dropped connection: the client reconnects and resumes, every message once and in order', async (t) => {
   const { app, url, wsUrl } = await startApp(t)
