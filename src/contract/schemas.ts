@@ -204,7 +204,8 @@ export type QueueFrame = Static<typeof EnqueuedFrame> | Static<typeof PositionFr
   Static<typeof JobFrame> | Static<typeof ConsumingFrame> | Static<typeof AckedFrame> | Static<typeof NackedFrame> | Static<typeof CancelledFrame>
 /**
  * After the server's own link to the other instances came back: the messages published meanwhile
- * could not all be replayed (a new epoch, or trimmed from history); the topic carries on from here.
+ * could not all be replayed (a new epoch: what came before it; or trimmed from history); the topic
+ * carries on from here. A new epoch is taken from its start (offset 0): its messages follow this frame.
  * For a pattern, always after such a break and without a position (positions are per topic): messages
  * to its topics published meanwhile through other instances may be missing.
  */

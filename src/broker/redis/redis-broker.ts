@@ -409,14 +409,17 @@ export class RedisBroker implements Broker {
 
   /**
    * Hands the topic's local subscribers the messages after `since`, then the live ones held meanwhile,
-   * each once and in order; where the history cannot cover the gap (a new epoch, or trimmed), a
-   * `resumed` notice says so and the topic carries on from where it stands.
+   * each once and in order. A new epoch (Redis lost the topic's history) is taken from its start, after
+   * a `resumed` notice that what came before it may be missing, as the SDK does: other instances may
+   * have published in it before this one was back. Where the history cannot cover the gap (trimmed),
+   * the notice says so and the topic carries on from where it stands.
    */
   private async catchUp (topic: string, since: Position, offsetsReused = false): Promise<void> {
     let read: [string, number, Array<{ offset: number, frame: string }>] | undefined
     for (let attempt = 1; read === undefined && !this.closed; attempt++) {
       try {
-        const history = await this.readHistory(topic, since.offset, this.options.history.size, true, 0, false, offsetsReused ? since.epoch : '')
+        let history = await this.readHistory(topic, since.offset, this.options.history.size, true, 0, false, offsetsReused ? since.epoch : '')
+        if (history[0] !== since.epoch && since.offset > 0) history = await this.readHistory(topic, 0, this.options.history.size, true)
         // live frames up to the history's offset may still be on their way: a PING there returns after them
         await this.subscriber.ping()
         read = history
@@ -429,10 +432,12 @@ export class RedisBroker implements Broker {
     this.catchingUp.delete(topic)
     if (read === undefined) return
     const [epoch, offset, entries] = read
+    const from = epoch === since.epoch ? since : { offset: 0, epoch }
     let last: Position
-    if (epoch === since.epoch && canCatchUp(since.offset, offset, entries[0]?.offset)) {
+    if (canCatchUp(from.offset, offset, entries[0]?.offset)) {
+      if (from !== since) this.registry.notify(topic, Publication.fromText(resumedFrame(topic, from)))
       for (const entry of entries) this.registry.publish(topic, Publication.fromText(entry.frame), Date.now(), true)
-      last = { offset: entries.at(-1)?.offset ?? since.offset, epoch }
+      last = { offset: entries.at(-1)?.offset ?? from.offset, epoch }
     } else {
       last = { offset, epoch }
       this.registry.notify(topic, Publication.fromText(resumedFrame(topic, last)))
