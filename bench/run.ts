@@ -124,6 +124,10 @@ async function runOne (variant: Variant, server: ServerKind, settings: RunSettin
     })
     record.metrics = result.metrics
     record.notes = result.notes
+    const { windowStartUs, windowEndUs } = result.metrics
+    if (nodeFlags.length > 0 && server !== 'nchan' && typeof windowStartUs === 'number' && typeof windowEndUs === 'number') {
+      record.notes.push(`profiled: npx tsx bench/profile-summary.ts bench/results/profiles/CPU.*.${setup.processes[0].pid}.*.cpuprofile --window=${windowStartUs}:${windowEndUs}`)
+    }
     const crashed = setup.processes.find((p) => p.exited)
     if (crashed !== undefined) record.notes.push(`${crashed.name} exited during the run: ${crashed.output().slice(-500)}`)
   } catch (err) {

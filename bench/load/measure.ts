@@ -7,6 +7,8 @@ import type { Task } from '../lib/types.js'
 
 export interface Snapshot {
   at: number
+  /** CLOCK_MONOTONIC in µs: the clock of a V8 .cpuprofile's timestamps, so a profile can be cut to the window. */
+  monotonicUs: number
   generatorCpu: NodeJS.CpuUsage
   serverCpuMs: number
   /** Each server-side process's CPU time, in the order of the task's pids. */
@@ -19,6 +21,7 @@ export interface Snapshot {
 export function snapshot (task: Task, delivered: number, published: number): Snapshot {
   return {
     at: performance.now(),
+    monotonicUs: Number(process.hrtime.bigint() / 1000n),
     generatorCpu: process.cpuUsage(),
     ...processTimes(task),
     delivered,
@@ -50,6 +53,9 @@ export interface WindowRates {
   otherLoadGeneratorCorePct: number
   /** Percent of a core for each server-side process (instances, then Redis), as "a/b/c". */
   serverCpuPctByProcess: string
+  /** The window's edges on the monotonic clock (µs), for `profile-summary.ts --window`. */
+  windowStartUs: number
+  windowEndUs: number
 }
 
 export function rates (from: Snapshot, to: Snapshot): WindowRates {
@@ -71,7 +77,9 @@ export function rates (from: Snapshot, to: Snapshot): WindowRates {
     serverCpuUsPerPublish: published > 0 ? serverMs * 1000 / published : null,
     otherLoadServerCorePct: Math.max(0, (busy[SERVER_CORE] ?? 0) - serverCpuPct),
     otherLoadGeneratorCorePct: Math.max(0, (busy[GENERATOR_CORE] ?? 0) - generatorCpuPct),
-    serverCpuPctByProcess: to.processCpuMs.map((cpu, i) => ((cpu - from.processCpuMs[i]) / ms * 100).toFixed(0)).join('/')
+    serverCpuPctByProcess: to.processCpuMs.map((cpu, i) => ((cpu - from.processCpuMs[i]) / ms * 100).toFixed(0)).join('/'),
+    windowStartUs: from.monotonicUs,
+    windowEndUs: to.monotonicUs
   }
 }
 

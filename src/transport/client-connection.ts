@@ -177,8 +177,10 @@ export class ClientConnection implements Subscriber, Batched, QueuedBytes {
    * client that does not read is cut (4008) however it makes the server write. Returns false on a cut.
    */
   private write (wire: Buffer): boolean {
-    // measured before this turn's frames reach the socket: a burst in one turn does not cut a client that reads
-    const queued = this.socket.bufferedAmount + this.handleQueued
+    // measured before this turn's frames reach the socket: a burst in one turn does not cut a client that reads.
+    // The stream's length is ws's bufferedAmount less what ws's sender holds back, which it does only for
+    // compressed messages and Blobs, never sent here; read at every delivery, so without ws's getter
+    const queued = this.rawSocket.writableLength + this.handleQueued
     if (queued > this.limits.maxQueuedBytes) {
       this.log.warn({ queued }, 'closing a slow consumer')
       this.figures.slowConsumerCuts++

@@ -6,32 +6,44 @@ import type { Publication } from '../broker/publication.js'
  * subscriber costs one socket write of shared bytes.
  */
 export function websocketFrameOf (publication: Publication): Buffer {
-  publication.encoded ??= websocketTextFrame(publication.payload)
-  return publication.encoded
+  if (publication.encoded !== undefined) return publication.encoded
+  const { payload } = publication
+  const frame = frameFor(payload.length)
+  payload.copy(frame, frame.length - payload.length)
+  publication.encoded = frame
+  return frame
 }
 
-/** A whole WebSocket text frame carrying `text` (a reply or an error frame). */
+/** A whole WebSocket text frame carrying `text` (a reply or an error frame): one buffer, the text encoded into it. */
 export function encodeTextFrame (text: string): Buffer {
-  return websocketTextFrame(Buffer.from(text))
+  const length = Buffer.byteLength(text)
+  const frame = frameFor(length)
+  frame.write(text, frame.length - length)
+  return frame
 }
 
-/** RFC 6455 5.2: FIN, opcode 1 (text), unmasked as a server sends it, then the payload. */
-function websocketTextFrame (payload: Buffer): Buffer {
-  return Buffer.concat([frameHeader(payload.length), payload])
-}
-
-function frameHeader (length: number): Buffer {
-  if (length < 126) return Buffer.from([0x81, length])
-  if (length < 65536) {
-    const header = Buffer.alloc(4)
-    header[0] = 0x81
-    header[1] = 126
-    header.writeUInt16BE(length, 2)
-    return header
+/**
+ * A buffer for a frame of `length` payload bytes, its header written (RFC 6455 5.2: FIN, opcode 1
+ * (text), unmasked as a server sends it) and its payload left to the caller: one allocation per
+ * frame, sent once per publish and once per reply.
+ */
+function frameFor (length: number): Buffer {
+  if (length < 126) {
+    const frame = Buffer.allocUnsafe(2 + length)
+    frame[0] = 0x81
+    frame[1] = length
+    return frame
   }
-  const header = Buffer.alloc(10)
-  header[0] = 0x81
-  header[1] = 127
-  header.writeBigUInt64BE(BigInt(length), 2)
-  return header
+  if (length < 65536) {
+    const frame = Buffer.allocUnsafe(4 + length)
+    frame[0] = 0x81
+    frame[1] = 126
+    frame.writeUInt16BE(length, 2)
+    return frame
+  }
+  const frame = Buffer.allocUnsafe(10 + length)
+  frame[0] = 0x81
+  frame[1] = 127
+  frame.writeBigUInt64BE(BigInt(length), 2)
+  return frame
 }
