@@ -61,6 +61,21 @@ t.test('Redis refusing the subscriber-count writes (an ACL without SADD): publis
   t.match(await getJson(`${a.url}/topics/booked`), { subscribers: 1 })
 })
 
+t.test('Redis refusing the publish figures\' reads (an ACL without HMGET): the topic listing answers 503, and serves again once allowed', async (t) => {
+  const redis = await RedisServer.start(t)
+  const admin = redis.client(t)
+  const a = await startApp(t, { REDIS_URL: redis.url })
+  await postText(a.url, 'booked', 'b1')
+  t.match(await getJson(`${a.url}/topics`), { topics: [{ topic: 'booked', published: 1 }] })
+  await admin.call('ACL', 'SETUSER', 'default', '-hmget')
+  const refused = await fetch(`${a.url}/topics`)
+  t.equal(refused.status, 503)
+  t.match(await refused.json(), { message: /NOPERM/ }, 'saying what Redis answered')
+  t.equal((await fetch(`${a.url}/topics/booked`)).status, 503, 'the one topic\'s figures too')
+  await admin.call('ACL', 'SETUSER', 'default', '+hmget')
+  t.match(await getJson(`${a.url}/topics`), { topics: [{ topic: 'booked', published: 1 }] })
+})
+
 t.test('the bridge moves when its lease is taken, so exactly one instance relays it', async (t) => {
   const redis = await RedisServer.start(t)
   const env = { REDIS_URL: redis.url, REDIS_BRIDGE: 'boards:zoo:visits=booked,legacy:*=legacy', INSTANCE_TTL_MS: 600 }
