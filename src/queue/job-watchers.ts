@@ -17,8 +17,9 @@ export interface PositionSource {
 
 export function statusEvent (status: JobStatus): JobEvent {
   const { queue, job } = status
-  if (status.state === 'done') return { type: 'done', queue, job, result: status.result ?? null }
-  if (status.state === 'failed') return { type: 'failed', queue, job, error: status.error ?? 'failed', attempts: status.attempts }
+  // both engines keep a finished job's result (null when none was given) and a failed one's last error
+  if (status.state === 'done') return { type: 'done', queue, job, result: status.result }
+  if (status.state === 'failed') return { type: 'failed', queue, job, error: status.error as string, attempts: status.attempts }
   // a waiting job always has a place (a delayed one the place it comes back to); a held one has none
   return { type: 'position', queue, job, position: status.position ?? 0 }
 }

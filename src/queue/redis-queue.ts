@@ -84,8 +84,13 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
 
   private async script (name: Parameters<RunScript>[0], args: Array<string | number>): Promise<unknown> {
     const { prefix, limits } = this.options
+    return this.command(async () => this.run(name, [prefix, this.now(), limits.maxAttempts, limits.resultTtlMs, limits.queueTtlMs], args))
+  }
+
+  /** A command or script; Redis away (or not answering) is a BrokerUnavailableError, which callers answer with 503. */
+  private async command<T> (run: (commands: RedisQueueOptions['commands']) => Promise<T>): Promise<T> {
     try {
-      return await this.run(name, [prefix, this.now(), limits.maxAttempts, limits.resultTtlMs, limits.queueTtlMs], args)
+      return await run(this.options.commands)
     } catch (err) {
       throw new BrokerUnavailableError((err as Error).message)
     }
@@ -150,11 +155,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   }
 
   async queues (): Promise<string[]> {
-    try {
-      return await this.options.commands.zrangebyscore(`${this.options.prefix}queues`, this.now() - this.options.limits.queueTtlMs, '+inf')
-    } catch (err) {
-      throw new BrokerUnavailableError((err as Error).message)
-    }
+    return this.command(async (commands) => commands.zrangebyscore(`${this.options.prefix}queues`, this.now() - this.options.limits.queueTtlMs, '+inf'))
   }
 
   async stats (queue: string): Promise<QueueStats | undefined> {
@@ -166,12 +167,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
 
   async failed (queue: string, limit: number): Promise<FailedJob[] | undefined> {
     if (await this.stats(queue) === undefined) return undefined
-    let raw: string[]
-    try {
-      raw = await this.options.commands.lrange(`${this.options.prefix}failed:${queue}`, 0, limit - 1)
-    } catch (err) {
-      throw new BrokerUnavailableError((err as Error).message)
-    }
+    const raw = await this.command(async (commands) => commands.lrange(`${this.options.prefix}failed:${queue}`, 0, limit - 1))
     return raw.map((entry) => {
       const job = JSON.parse(entry) as Omit<FailedJob, 'failedAt'> & { failedAt: number }
       return { ...job, failedAt: new Date(job.failedAt).toISOString() }

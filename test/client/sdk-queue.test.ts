@@ -114,6 +114,30 @@ const scenarios: Scenario[] = [
   }
 ]
 
+t.test('redis: a job\'s watch refused after a reconnect while Redis does not answer is told as an error; the next reconnect watches it again', async (t) => {
+  const app = await MODES[1].start(t, { ...FAST, REDIS_COMMAND_TIMEOUT_MS: 300 })
+  const redis = app.redis as NonNullable<typeof app.redis>
+  const producer = client(t, app)
+  const errors: ProxyerError[] = []
+  producer.on('error', (err) => errors.push(err as ProxyerError))
+  const job = await producer.enqueue('bookings', 'mine')
+  redis.signal('SIGSTOP')
+  t.teardown(() => redis.signal('SIGCONT'))
+  cutSockets(app.app)
+  await eventually(() => errors.length > 0, 'the refused watch is told', 10_000)
+  t.match(errors[0], { code: 'unavailable', topic: 'bookings' }, 'the queue\'s name with the server\'s code')
+  redis.signal('SIGCONT')
+  let connects = 0
+  producer.on('state', (state) => { if (state === 'connected') connects++ })
+  cutSockets(app.app)
+  await eventually(() => connects > 0, 'reconnected with Redis back')
+  const q = new QueueClient(app.url)
+  const [claimed] = await q.claim()
+  t.equal(claimed.job, job.job)
+  t.equal((await q.ack(claimed.job, claimed.receipt, { ticket: 5 })).status, 200)
+  t.same(await job.result, { ticket: 5 }, 'the outcome reaches the producer through the watch sent again')
+})
+
 for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {

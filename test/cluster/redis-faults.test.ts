@@ -42,6 +42,40 @@ t.test('Redis refusing writes (out of memory) turns publishes into 503s, and not
   t.same(subscriber.deliveries.map((f) => f.message), ['probe', 'after'], 'refused messages were not delivered')
 })
 
+t.test('Redis refusing the subscriber-count writes (an ACL without SADD): publishes count nobody meanwhile, and the count is written once Redis allows it', async (t) => {
+  const redis = await RedisServer.start(t)
+  const admin = redis.client(t)
+  const refused = async (): Promise<number> => Number(/errorstat_NOPERM:count=(\d+)/.exec(await admin.info('errorstats'))?.[1] ?? 0)
+  const a = await startApp(t, { REDIS_URL: redis.url, INSTANCE_TTL_MS: 600 })
+  await admin.call('ACL', 'SETUSER', 'default', '-sadd')
+  const subscriber = await TestClient.connect(t, a.wsUrl)
+  await subscriber.request({ action: 'subscribe', topic: 'booked' })
+  await eventually(async () => await refused() > 0, 'the count\'s write is refused')
+  const during = await postText(a.url, 'booked', 'during')
+  t.match(await during.json(), { offset: 1, subscribers: 0 }, 'the subscriber is not counted yet')
+  await subscriber.waitFor((f) => f.message === 'during')
+  t.pass('and still gets the message')
+
+  await admin.call('ACL', 'SETUSER', 'default', '+sadd')
+  await eventually(async () => (await (await postText(a.url, 'booked', 'after')).json() as { subscribers: number }).subscribers === 1, 'a heartbeat writes the count again')
+  t.match(await getJson(`${a.url}/topics/booked`), { subscribers: 1 })
+})
+
+t.test('Redis refusing the publish figures\' reads (an ACL without HMGET): the topic listing answers 503, and serves again once allowed', async (t) => {
+  const redis = await RedisServer.start(t)
+  const admin = redis.client(t)
+  const a = await startApp(t, { REDIS_URL: redis.url })
+  await postText(a.url, 'booked', 'b1')
+  t.match(await getJson(`${a.url}/topics`), { topics: [{ topic: 'booked', published: 1 }] })
+  await admin.call('ACL', 'SETUSER', 'default', '-hmget')
+  const refused = await fetch(`${a.url}/topics`)
+  t.equal(refused.status, 503)
+  t.match(await refused.json(), { message: /NOPERM/ }, 'saying what Redis answered')
+  t.equal((await fetch(`${a.url}/topics/booked`)).status, 503, 'the one topic\'s figures too')
+  await admin.call('ACL', 'SETUSER', 'default', '+hmget')
+  t.match(await getJson(`${a.url}/topics`), { topics: [{ topic: 'booked', published: 1 }] })
+})
+
 t.test('the bridge moves when its lease is taken, so exactly one instance relays it', async (t) => {
   const redis = await RedisServer.start(t)
   const env = { REDIS_URL: redis.url, REDIS_BRIDGE: 'boards:zoo:visits=booked,legacy:*=legacy', INSTANCE_TTL_MS: 600 }

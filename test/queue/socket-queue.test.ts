@@ -201,6 +201,37 @@ const scenarios: Scenario[] = [
   }
 ]
 
+t.test('redis: a watcher is told the outcomes whose events it missed while the instance could not listen, and a frozen Redis piles no looks up', async (t) => {
+  const app = await MODES[1].start(t, { ...FAST, REDIS_COMMAND_TIMEOUT_MS: 300, JOB_MAX_ATTEMPTS: 1 })
+  const redis = app.redis as NonNullable<typeof app.redis>
+  const admin = redis.client(t)
+  const q = new QueueClient(app.url)
+  const watcher = await TestClient.connect(t, app.wsUrl)
+  const { job } = (await q.enqueue('mine')).body
+  const next = (await q.enqueue('next')).body.job
+  t.match(await watcher.request({ action: 'watch', queue: 'bookings', job }), { action: 'position', position: 1 })
+  t.match(await watcher.request({ action: 'watch', queue: 'bookings', job: next }), { action: 'position', position: 2 })
+
+  // frozen past several position intervals: the look in flight waits for Redis, the next ones are skipped meanwhile
+  redis.signal('SIGSTOP')
+  t.teardown(() => redis.signal('SIGCONT'))
+  t.equal((await q.stats()).status, 503, 'a request waits REDIS_COMMAND_TIMEOUT_MS, then is refused')
+  redis.signal('SIGCONT')
+
+  // the instance's listening connections cut, and no new connection let in: the outcome's event goes unheard
+  await admin.config('SET', 'maxclients', '1')
+  t.teardown(async () => admin.config('SET', 'maxclients', '10000'))
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  const [claimed, refused] = await q.claim({ max: 2 })
+  t.equal(claimed.job, job)
+  t.equal((await q.ack(claimed.job, claimed.receipt, { ticket: 3 })).status, 200)
+  t.equal((await q.nack(refused.job, refused.receipt, { error: 'sold out' })).status, 200)
+  t.match(await watcher.waitFor((f) => f.action === 'done'), { job, result: { ticket: 3 } }, 'told from the job\'s status at the next look')
+  t.match(await watcher.waitFor((f) => f.action === 'failed'), { job: next, error: 'sold out', attempts: 1 }, 'a failure too')
+  const other = await watcher.request({ action: 'watch', queue: 'bookings', job: (await q.enqueue('last')).body.job })
+  t.match(other, { action: 'position', position: 1 }, 'still watching through the frozen spell')
+})
+
 for (const mode of MODES) {
   for (const scenario of scenarios) {
     t.test(`${mode.name}: ${scenario.name}`, async (t) => {

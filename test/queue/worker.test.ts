@@ -53,6 +53,31 @@ t.test('with API_KEYS set, the worker books with its key, and without one it is 
   t.same((await getJson(`${url}/topics/booked/history`)).messages.map((m: { message: string }) => m.message.split(':').slice(1)), [['9', '1', 'south']], 'published with the key')
 })
 
+t.test('a worker stalled past its booking\'s visibility has its ack refused and confirms nothing; the next attempt books it', async (t) => {
+  const { url } = await startApp(t, { JOB_VISIBILITY_MS: 100 })
+  const q = new QueueClient(url)
+  // a message without visitor and zone, as a walk-in at the desk is booked
+  const { job } = (await q.enqueue('walk-in')).body
+  // the first draw stalls the whole process (a long GC pause, a blocking call) for four visibilities:
+  // the sweep that runs first after it hands the booking back, before the ack reaches the server
+  let draws = 0
+  const stall = (): number => {
+    if (draws++ === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400)
+    return 0.9
+  }
+  const logged: string[] = []
+  const worker = new BookingWorker({ url, pace: 50, failureRate: 0.5, random: stall, log: (line) => logged.push(line) })
+  const running = worker.run()
+  await eventually(async () => (await q.job(job)).body.state === 'done', 'the booking is done', 10_000)
+  worker.stop()
+  await running
+  t.match(logged, [new RegExp(`^booking ${job} was no longer ours \\(409\\); not confirmed`), /^booked/])
+  t.match((await q.job(job)).body, { attempts: 2, result: { ticket: 2 } }, 'booked on its second attempt')
+  t.same((await getJson(`${url}/topics/booked/history`)).messages.map((m: { message: string }) => m.message.split(':').slice(1)), [['anonymous', '2', 'general']],
+    'one confirmation, from the second attempt; the refused ack published none')
+  t.same(worker.counts, { booked: 1, refused: 0 })
+})
+
 t.test('the worker waits for a proxyer that is away, and stops when told', async (t) => {
   const logged: string[] = []
   const worker = new BookingWorker({ url: 'http://127.0.0.1:1', pace: 5, failureRate: 0, log: (line) => logged.push(line) })

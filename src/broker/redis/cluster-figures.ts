@@ -206,8 +206,10 @@ export class ClusterFigures {
         // one Redis: one pipeline, one write
         const pipeline = commands.pipeline()
         for (const topic of topics) pipeline.hmget(keys.stats(topic), 'published', 'lastPublishedAt')
-        /* c8 ignore next 4: a pipeline's exec() is never null, and an HMGET of a stats hash fails only with its connection, which rejects exec() */
-        replies = ((await pipeline.exec()) ?? []).map(([err, reply]) => {
+        /* c8 ignore next: exec() answers null only for a transaction whose WATCHed key changed, never for a pipeline */
+        const results = (await pipeline.exec()) ?? []
+        // Redis gone rejects exec(); a read Redis refuses (an ACL without HMGET) is an error in its place
+        replies = results.map(([err, reply]) => {
           if (err !== null) throw err
           return reply as Array<string | null>
         })
