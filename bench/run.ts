@@ -236,6 +236,8 @@ async function main (): Promise<void> {
     }
   }
   if (options.queues) runQueues(options.quick, proxyer)
+  // the queue step alone: its figures are printed, and the last suite's latest.json is kept
+  if (variants.length === 0) return
   const seconds = (performance.now() - started) / 1000
 
   const reached = targets(runs)
