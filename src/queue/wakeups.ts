@@ -51,15 +51,12 @@ export class Wakeups {
       const set = this.waiters.get(queue) ?? new Set()
       this.waiters.set(queue, set)
       set.add(waiter)
-      let passOn = false
+      /** Set once the wait is over: this claim tries again itself. */
+      let again = false
       try {
         const jobs = await attempt()
         const left = deadline - Date.now()
-        if (jobs.length > 0 || left <= 0 || options.signal?.aborted === true || this.closed) {
-          // woken during the try, which may have run before that job was in line: the next claim in line looks for it
-          passOn = waiter.woken && !this.closed
-          return jobs
-        }
+        if (jobs.length > 0 || left <= 0 || options.signal?.aborted === true || this.closed) return jobs
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left)
           const stop = (): void => {
@@ -70,9 +67,12 @@ export class Wakeups {
           options.signal?.addEventListener('abort', stop)
           woken.then(stop, stop)
         })
+        again = true
       } finally {
         if (set.delete(waiter) && set.size === 0 && this.waiters.get(queue) === set) this.waiters.delete(queue)
-        if (passOn) this.wake(queue)
+        // woken during a try that may have run before that job was in line, and leaving (answered, or the
+        // try failed): the next claim in line looks for the job, so it does not wait for a timeout
+        if (waiter.woken && !again && !this.closed) this.wake(queue)
       }
     }
   }
