@@ -44,6 +44,7 @@ export class Wakeups {
    */
   async claim (queue: string, options: ClaimOptions, attempt: () => Promise<ClaimedJob[]>): Promise<ClaimedJob[]> {
     const deadline = Date.now() + options.waitMs
+    const hungUp = (): boolean => options.signal?.aborted === true
     for (;;) {
       let wake!: () => void
       const woken = new Promise<void>((resolve) => { wake = resolve })
@@ -56,7 +57,7 @@ export class Wakeups {
       try {
         const jobs = await attempt()
         const left = deadline - Date.now()
-        if (jobs.length > 0 || left <= 0 || options.signal?.aborted === true || this.closed) return jobs
+        if (jobs.length > 0 || left <= 0 || hungUp() || this.closed) return jobs
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left)
           const stop = (): void => {
@@ -67,6 +68,8 @@ export class Wakeups {
           options.signal?.addEventListener('abort', stop)
           woken.then(stop, stop)
         })
+        // hung up while waiting: nothing is claimed for nobody, not even a job that came at that moment
+        if (hungUp()) return []
         again = true
       } finally {
         if (set.delete(waiter) && set.size === 0 && this.waiters.get(queue) === set) this.waiters.delete(queue)
