@@ -190,6 +190,14 @@ async function runAgainstEmbedded (variant: Variant, settings: RunSettings): Pro
   return record
 }
 
+/** The work-queue step, in its own process: it starts its own Redis, servers and BullMQ, and prints its own figures. */
+function runQueues (quick: boolean, proxyer: ProxyerRuntime): void {
+  log('running the work-queue step (bench/queues.ts)')
+  const args = [join(benchDir, 'queues.ts'), '--rounds', quick ? '1' : '3', ...(proxyer.label === 'tsx' ? ['--tsx'] : [])]
+  const result = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'inherit' })
+  if (result.status !== 0) log(`the work-queue step failed (exit ${String(result.status)})`)
+}
+
 function writeResults (body: object): string {
   const dir = join(benchDir, 'results')
   mkdirSync(dir, { recursive: true })
@@ -231,6 +239,9 @@ async function main (): Promise<void> {
       runs.push(variant.scenario === 'cluster' && server === 'proxyer' ? await runAgainstEmbedded(variant, settings) : await runQuietest(variant, server, settings))
     }
   }
+  if (options.queues) runQueues(options.quick, proxyer)
+  // the queue step alone: its figures are printed, and the last suite's latest.json is kept
+  if (variants.length === 0) return
   const seconds = (performance.now() - started) / 1000
 
   const reached = targets(runs)

@@ -12,10 +12,14 @@ export interface Options {
   retries: number
   /** Runs the servers under --cpu-prof, writing to bench/results/profiles/. */
   profile: boolean
+  /** The work-queue step (bench/queues.ts): proxyer embedded and with Redis beside BullMQ. */
+  queues: boolean
 }
 
 export const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--wait=SECONDS] [--retries=N] [--profile] [--servers=${SERVER_KINDS.join(',')}]
-scenarios: ${SCENARIOS.join(', ')} (all when none is named)
+scenarios: ${SCENARIOS.join(', ')}, queues (all when none is named)
+           queues: work queues, proxyer embedded and with Redis beside BullMQ on one private Redis, each
+           producer and worker path apart, 3 rounds (1 with --quick), about 3 minutes (bench/queues.ts)
 --quick    shorter warm-up and measurement windows
 --wait=S   wait at most S seconds (default 60; 0: not at all) for idle cores before each run
 --retries=N  run again, at most N times (default 1), when other processes took more than 20% of a
@@ -32,6 +36,7 @@ export function parseOptions (args: string[]): Options {
   let waitSeconds = 60
   let profile = false
   let retries = 1
+  let queues = false
   for (const arg of args) {
     if (arg === '--quick') {
       quick = true
@@ -48,11 +53,14 @@ export function parseOptions (args: string[]): Options {
         if (!(SERVER_KINDS as readonly string[]).includes(name)) throw new Error(`unknown server "${name}"\n${USAGE}`)
         return name as ServerKind
       })
+    } else if (arg === 'queues') {
+      queues = true
     } else if ((SCENARIOS as readonly string[]).includes(arg)) {
       scenarios.push(arg as ScenarioName)
     } else {
       throw new Error(`unknown argument "${arg}"\n${USAGE}`)
     }
   }
-  return { scenarios: scenarios.length === 0 ? [...SCENARIOS] : scenarios, servers, quick, waitSeconds, retries, profile }
+  const all = scenarios.length === 0 && !queues
+  return { scenarios: all ? [...SCENARIOS] : scenarios, servers, quick, waitSeconds, retries, profile, queues: queues || all }
 }

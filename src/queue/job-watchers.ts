@@ -34,9 +34,13 @@ export class JobWatchers {
     this.timer.unref()
   }
 
-  /** Tells the listener the job's state at once, and keeps it while the job is unfinished. */
-  async watch (queue: string, job: string, listener: JobListener): Promise<(() => void) | undefined> {
-    const status = await this.source.status(queue, job)
+  /**
+   * Tells the listener the job's state at once, and keeps it while the job is unfinished. With `placed`
+   * (the place its enqueue just answered) the engine is not asked, and the listener is kept before
+   * anything is awaited, so an outcome that follows at once still reaches it.
+   */
+  async watch (queue: string, job: string, listener: JobListener, placed?: number): Promise<(() => void) | undefined> {
+    const status = placed === undefined ? await this.source.status(queue, job) : { queue, job, state: 'waiting' as const, position: placed, attempts: 0 }
     if (status === undefined) return undefined
     const event = statusEvent(status)
     listener(event)

@@ -1,5 +1,5 @@
 /** The embedded work queues: every line in this process's memory, lost on restart. */
-import { newToken } from './job-id.js'
+import { TokenSource } from './job-id.js'
 import { OrderedLine } from './ordered-line.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
@@ -92,6 +92,7 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
   private readonly consumptions: Consumptions
   private readonly keys: IdempotencyKeys<EnqueueResult>
   private readonly now: Clock
+  private readonly tokens = new TokenSource()
 
   constructor (private readonly options: MemoryQueueOptions) {
     this.now = options.now ?? Date.now
@@ -123,7 +124,7 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
       this.lines.set(queue, line)
     }
     if (line.nextSeq > line.line.capacity) line.compact()
-    const job: MemoryJob = { id: newToken(), message, seq: line.nextSeq++, attempts: 0, state: 'waiting', enqueuedAt: this.now(), until: 0, finishedAt: 0 }
+    const job: MemoryJob = { id: this.tokens.next(), message, seq: line.nextSeq++, attempts: 0, state: 'waiting', enqueuedAt: this.now(), until: 0, finishedAt: 0 }
     line.jobs.set(job.id, job)
     line.enqueued++
     this.toLine(queue, line, job)
@@ -156,7 +157,7 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
       line.bySeq.delete(seq)
       job.state = 'active'
       job.attempts++
-      job.receipt = newToken()
+      job.receipt = this.tokens.next()
       job.until = this.now() + visibilityMs
       line.active.add(job)
       jobs.push({ job: job.id, receipt: job.receipt, message: job.message, attempt: job.attempts, enqueuedAt: new Date(job.enqueuedAt).toISOString() })
@@ -294,8 +295,8 @@ export class MemoryWorkQueue implements WorkQueue, PositionSource {
     return this.existing(queue)?.failedList.slice(0, limit)
   }
 
-  async watch (queue: string, job: string, listener: JobListener): Promise<(() => void) | undefined> {
-    return this.watchers.watch(queue, job, listener)
+  async watch (queue: string, job: string, listener: JobListener, placed?: number): Promise<(() => void) | undefined> {
+    return this.watchers.watch(queue, job, listener, placed)
   }
 
   consume (queue: string, consumer: JobConsumer, prefetch: number): Consumption {

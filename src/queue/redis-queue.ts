@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import type { Redis } from 'ioredis'
 import { BrokerUnavailableError } from '../broker/broker.js'
 import { closeRedis } from '../broker/redis/close-redis.js'
-import { newToken } from './job-id.js'
+import { TokenSource } from './job-id.js'
 import { loadScripts, type RunScript } from './redis-scripts.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
@@ -40,6 +40,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   private readonly timers: NodeJS.Timeout[]
   private readonly consumptions: Consumptions
   private readonly now: Clock
+  private readonly tokens = new TokenSource()
   private closed = false
 
   constructor (private readonly options: RedisQueueOptions) {
@@ -110,14 +111,14 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
 
   async enqueue (queue: string, message: unknown, key?: string): Promise<EnqueueResult> {
     const { maxLength, idempotency } = this.options.limits
-    const [position, job] = await this.script('enqueue', [queue, newToken(), JSON.stringify(message) ?? 'null', maxLength, key ?? '', idempotency.ttlMs]) as [number, string]
+    const [position, job] = await this.script('enqueue', [queue, this.tokens.next(), JSON.stringify(message) ?? 'null', maxLength, key ?? '', idempotency.ttlMs]) as [number, string]
     if (position < 0) throw new QueueFullError(queue, maxLength)
     return { queue, job, position }
   }
 
   async claim (queue: string, options: ClaimOptions): Promise<ClaimedJob[]> {
     const attempt = async (): Promise<ClaimedJob[]> => {
-      const receipts = Array.from({ length: options.max }, newToken)
+      const receipts = Array.from({ length: options.max }, () => this.tokens.next())
       const raw = await this.script('claim', [queue, options.visibilityMs, ...receipts]) as RawJob[]
       return raw.map(([job, receipt, message, attempt, enqueuedAt]) =>
         ({ job, receipt, message: JSON.parse(message), attempt, enqueuedAt: new Date(Number(enqueuedAt)).toISOString() }))
@@ -174,8 +175,8 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     })
   }
 
-  async watch (queue: string, job: string, listener: JobListener): Promise<(() => void) | undefined> {
-    return this.watchers.watch(queue, job, listener)
+  async watch (queue: string, job: string, listener: JobListener, placed?: number): Promise<(() => void) | undefined> {
+    return this.watchers.watch(queue, job, listener, placed)
   }
 
   consume (queue: string, consumer: JobConsumer, prefetch: number): Consumption {

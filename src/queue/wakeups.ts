@@ -1,21 +1,40 @@
 /** Claims waiting for a job on a queue, woken when one may be there (locally, or from Redis pub/sub). */
 import type { ClaimedJob, ClaimOptions } from './work-queue.js'
 
+/** A waiting claim: `wake` makes it try again; `woken` says a wake-up was handed to it. */
+interface Waiter {
+  wake: () => void
+  woken: boolean
+}
+
 export class Wakeups {
-  private readonly waiters = new Map<string, Set<() => void>>()
+  /** Per queue, the waiting claims in the order they began to wait. */
+  private readonly waiters = new Map<string, Set<Waiter>>()
   private closed = false
 
+  /**
+   * One job came into line: the longest-waiting claim tries again. One, not all: every claim that
+   * tries after the job is in line takes it or finds it taken, so waking the others would only make
+   * them ask for nothing (in Redis mode, a script each).
+   */
   wake (queue: string): void {
     const set = this.waiters.get(queue)
-    if (set === undefined) return
-    this.waiters.delete(queue)
-    for (const wake of set) wake()
+    const first = set?.values().next()
+    if (set === undefined || first === undefined || first.done === true) return
+    const waiter = first.value
+    set.delete(waiter)
+    if (set.size === 0) this.waiters.delete(queue)
+    waiter.woken = true
+    waiter.wake()
   }
 
   /** Ends every wait (the server is shutting down): waiting claims answer with what they have. */
   close (): void {
     this.closed = true
-    for (const queue of [...this.waiters.keys()]) this.wake(queue)
+    for (const [queue, set] of this.waiters) {
+      this.waiters.delete(queue)
+      for (const waiter of set) waiter.wake()
+    }
   }
 
   /**
@@ -25,17 +44,20 @@ export class Wakeups {
    */
   async claim (queue: string, options: ClaimOptions, attempt: () => Promise<ClaimedJob[]>): Promise<ClaimedJob[]> {
     const deadline = Date.now() + options.waitMs
+    const hungUp = (): boolean => options.signal?.aborted === true
     for (;;) {
       let wake!: () => void
       const woken = new Promise<void>((resolve) => { wake = resolve })
+      const waiter: Waiter = { wake, woken: false }
       const set = this.waiters.get(queue) ?? new Set()
       this.waiters.set(queue, set)
-      set.add(wake)
-      let jobs: ClaimedJob[]
+      set.add(waiter)
+      /** Set once the wait is over: this claim tries again itself. */
+      let again = false
       try {
-        jobs = await attempt()
+        const jobs = await attempt()
         const left = deadline - Date.now()
-        if (jobs.length > 0 || left <= 0 || options.signal?.aborted === true || this.closed) return jobs
+        if (jobs.length > 0 || left <= 0 || hungUp() || this.closed) return jobs
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left)
           const stop = (): void => {
@@ -46,9 +68,14 @@ export class Wakeups {
           options.signal?.addEventListener('abort', stop)
           woken.then(stop, stop)
         })
+        // hung up while waiting: nothing is claimed for nobody, not even a job that came at that moment
+        if (hungUp()) return []
+        again = true
       } finally {
-        set.delete(wake)
-        if (set.size === 0 && this.waiters.get(queue) === set) this.waiters.delete(queue)
+        if (set.delete(waiter) && set.size === 0 && this.waiters.get(queue) === set) this.waiters.delete(queue)
+        // woken during a try that may have run before that job was in line, and leaving (answered, or the
+        // try failed): the next claim in line looks for the job, so it does not wait for a timeout
+        if (waiter.woken && !again && !this.closed) this.wake(queue)
       }
     }
   }

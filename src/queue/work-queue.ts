@@ -117,8 +117,10 @@ export interface WorkQueue {
    * Tells `listener` the job's current state at once (a position, 0 while held, or its outcome),
    * then each change of place at most every POSITION_INTERVAL_MS, and its outcome. Resolves with
    * the function that stops watching, or undefined for an unknown job (and the listener is not kept).
+   * `placed`: the place enqueue has just answered, with nothing awaited since, taken as the current
+   * state instead of asking the engine; the watch is in place before this returns, so no outcome is missed.
    */
-  watch (queue: string, job: string, listener: JobListener): Promise<(() => void) | undefined>
+  watch (queue: string, job: string, listener: JobListener, placed?: number): Promise<(() => void) | undefined>
   /** Delivers jobs to `consumer` while it holds fewer than `prefetch`, until cancelled. */
   consume (queue: string, consumer: JobConsumer, prefetch: number): Consumption
   close (): Promise<void>

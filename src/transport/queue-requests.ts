@@ -85,7 +85,8 @@ export class QueueRequests implements JobConsumer {
       return this.refuse(ErrorCode.queueFull, err.message, id)
     }
     this.send(queueFrame({ action: 'enqueued', id, ...enqueued }))
-    await this.follow(queue, enqueued.job, undefined, enqueued.position)
+    // without a key the job is new, so its place is the one just answered; a key may answer an earlier job, since moved on
+    await this.follow(queue, enqueued.job, undefined, enqueued.position, key === undefined)
   }
 
   private async watch (queue: string, job: string, id: RequestIdValue | undefined): Promise<void> {
@@ -99,8 +100,11 @@ export class QueueRequests implements JobConsumer {
     }
   }
 
-  /** Tells this connection the job's state at once (with `id` on that first frame), then its changes; false for an unknown job. */
-  private async follow (queue: string, job: string, id: RequestIdValue | undefined, last: number | undefined): Promise<boolean> {
+  /**
+   * Tells this connection the job's state at once (with `id` on that first frame), then its changes; false for an unknown job.
+   * `placed`: `last` is the place its enqueue has just answered, so the engine is not asked again.
+   */
+  private async follow (queue: string, job: string, id: RequestIdValue | undefined, last: number | undefined, placed = false): Promise<boolean> {
     const key = `${queue}\n${job}`
     const followed: Followed = { last, stop: undefined }
     this.followed.set(key, followed)
@@ -119,7 +123,7 @@ export class QueueRequests implements JobConsumer {
           : { action: 'failed', id: replyId, queue, job, error: event.error, attempts: event.attempts }))
       }
       replyId = undefined
-    })
+    }, placed ? last : undefined)
     if (stop === undefined) {
       this.followed.delete(key)
       return false

@@ -4,7 +4,7 @@ import { type Env, eventually, MODES, type RunningApp } from '../helper.js'
 import { call, QueueClient } from './http.js'
 import type { ClaimedJob, JobEvent } from '../../src/queue/work-queue.js'
 
-// 26 scenarios, half of them with a redis-server of their own
+// 16 scenarios, each in both modes: half of the runs with a redis-server of their own
 t.setTimeout(300_000)
 
 interface Scenario {
@@ -246,6 +246,37 @@ const scenarios: Scenario[] = [
       t.match((await q.stats()).body, { waiting: 1, active: 0, enqueued: 1 }, 'nothing changed')
       const [held] = await q.claim()
       t.equal(held.job, job)
+    }
+  },
+  {
+    name: 'waiting claims are each woken by a job of their own: three long-polls, three jobs, every one answered long before its wait ends',
+    run: async (t, { app }, q) => {
+      let answered = 0
+      const claims = [1, 2, 3].map(async () => {
+        const jobs = await app.queues.claim('bookings', { max: 1, waitMs: 60_000, visibilityMs: 30_000 })
+        answered++
+        return jobs
+      })
+      for (const n of [1, 2, 3]) await q.enqueue(n)
+      await eventually(() => answered === 3, 'every claim answered', 10_000)
+      const got = (await Promise.all(claims)).flat()
+      t.same(got.map((j) => j.message).sort(), [1, 2, 3], 'one job each')
+      t.equal(new Set(got.map((j) => j.job)).size, 3)
+    }
+  },
+  {
+    name: 'a long-poll whose worker hangs up while waiting claims nothing, not even a job queued at that moment',
+    run: async (t, { app }, q) => {
+      const gone = new AbortController()
+      const claim = app.queues.claim('bookings', { max: 1, waitMs: 60_000, visibilityMs: 30_000, signal: gone.signal })
+      // a turn of the event loop: the claim has tried the empty line and waits (embedded; in Redis mode it may still be trying)
+      await new Promise((resolve) => setImmediate(resolve))
+      gone.abort()
+      const { job } = await app.queues.enqueue('bookings', 'booking')
+      t.same(await claim, [], 'the claim that hung up got nothing')
+      t.match((await q.job(job)).body, { state: 'waiting', attempts: 0 })
+      const [next] = await q.claim()
+      t.match(next, { job, attempt: 1 }, 'the next worker gets it, as a first delivery')
     }
   },
   {
