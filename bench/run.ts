@@ -18,6 +18,7 @@ import { USAGE, parseOptions } from './lib/options.js'
 import { otherLoad, targetTable, tables, targets, type RunRecord } from './lib/report.js'
 import { startServers, stopServers, type ProxyerRuntime } from './lib/servers.js'
 import { nchanMissing } from './lib/nchan.js'
+import { runScale, scaleOptions, type ScaleResult } from './lib/scale-report.js'
 import type { Durations, GeneratorMessage, ServerKind, Task, TaskResult } from './lib/types.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -236,7 +237,13 @@ async function main (): Promise<void> {
   console.log(`windows: warm-up ${durations.warmupMs} ms, measure ${durations.measureMs} ms; total ${seconds.toFixed(0)} s\n`)
   console.log(tables(runs))
   console.log(`\nTargets\n${targetTable(reached)}`)
-  const file = writeResults({ machine, mode, durations, proxyerRuntime: proxyer.label, totalSeconds: Math.round(seconds), runs, targets: reached })
+  let scale: ScaleResult | undefined
+  if (options.scale) {
+    log('scale: CPU per delivery and per publish at 1 to 8 instances (bench/lib/scale.ts)')
+    scale = await runScale(scaleOptions([], options.quick), log)
+    console.log(`\nScale (CPU per message, every instance's, net of idle)\n${scale.table}`)
+  }
+  const file = writeResults({ machine, mode, durations, proxyerRuntime: proxyer.label, totalSeconds: Math.round(seconds), runs, targets: reached, scale: scale === undefined ? undefined : { rows: scale.rows, targets: scale.targets } })
   console.log(`\nwritten to ${file}`)
 }
 

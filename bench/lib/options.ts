@@ -1,4 +1,4 @@
-/** The command line: `npm run bench -- [scenario ...] [--quick] [--servers=proxyer,ws-floor,socketio,nchan]`. */
+/** The command line: `npm run bench -- [scenario ...] [scale] [--quick] [--servers=proxyer,ws-floor,socketio,nchan]`. */
 import { SCENARIOS } from './catalog.js'
 import { SERVER_KINDS, type ScenarioName, type ServerKind } from './types.js'
 
@@ -12,10 +12,13 @@ export interface Options {
   retries: number
   /** Runs the servers under --cpu-prof, writing to bench/results/profiles/. */
   profile: boolean
+  /** Ends with the scale scenario (bench/lib/scale.ts): proxyer alone, CPU per delivery at 1 to 8 instances. */
+  scale: boolean
 }
 
 export const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--wait=SECONDS] [--retries=N] [--profile] [--servers=${SERVER_KINDS.join(',')}]
-scenarios: ${SCENARIOS.join(', ')} (all when none is named)
+scenarios: ${SCENARIOS.join(', ')}, scale (all when none is named; scale runs last, on proxyer alone:
+           CPU per delivery and publish at 1 to 8 instances, as npm run bench:scale, one round with --quick)
 --quick    shorter warm-up and measurement windows
 --wait=S   wait at most S seconds (default 60; 0: not at all) for idle cores before each run
 --retries=N  run again, at most N times (default 1), when other processes took more than 20% of a
@@ -32,8 +35,11 @@ export function parseOptions (args: string[]): Options {
   let waitSeconds = 60
   let profile = false
   let retries = 1
+  let scale = false
   for (const arg of args) {
-    if (arg === '--quick') {
+    if (arg === 'scale') {
+      scale = true
+    } else if (arg === '--quick') {
       quick = true
     } else if (arg.startsWith('--wait=')) {
       waitSeconds = Number(arg.slice('--wait='.length))
@@ -54,5 +60,6 @@ export function parseOptions (args: string[]): Options {
       throw new Error(`unknown argument "${arg}"\n${USAGE}`)
     }
   }
-  return { scenarios: scenarios.length === 0 ? [...SCENARIOS] : scenarios, servers, quick, waitSeconds, retries, profile }
+  const all = scenarios.length === 0 && !scale
+  return { scenarios: all ? [...SCENARIOS] : scenarios, servers, quick, waitSeconds, retries, profile, scale: all || scale }
 }
