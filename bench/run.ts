@@ -235,8 +235,11 @@ async function main (): Promise<void> {
   console.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
     `${machine.pinned ? 'server on core 0, generator on core 1' : 'not pinned'}, proxyer from ${proxyer.label}`)
   console.log(`windows: warm-up ${durations.warmupMs} ms, measure ${durations.measureMs} ms; total ${seconds.toFixed(0)} s\n`)
-  console.log(tables(runs))
-  console.log(`\nTargets\n${targetTable(reached)}`)
+  // `npm run bench -- scale` names no scenario of the table: nothing to print but the scale figures
+  if (variants.length > 0) {
+    console.log(tables(runs))
+    console.log(`\nTargets\n${targetTable(reached)}`)
+  }
   let scale: ScaleResult | undefined
   if (options.scale) {
     log('scale: CPU per delivery and per publish at 1 to 8 instances (bench/lib/scale.ts)')
