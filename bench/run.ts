@@ -18,6 +18,7 @@ import { USAGE, parseOptions } from './lib/options.js'
 import { otherLoad, targetTable, tables, targets, type RunRecord } from './lib/report.js'
 import { startServers, stopServers, type ProxyerRuntime } from './lib/servers.js'
 import { nchanMissing } from './lib/nchan.js'
+import { runScale, scaleOptions, type ScaleResult } from './lib/scale-report.js'
 import type { Durations, GeneratorMessage, ServerKind, Task, TaskResult } from './lib/types.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -241,7 +242,7 @@ async function main (): Promise<void> {
   }
   if (options.queues) runQueues(options.quick, proxyer)
   // the queue step alone: its figures are printed, and the last suite's latest.json is kept
-  if (variants.length === 0) return
+  if (variants.length === 0 && !options.scale) return
   const seconds = (performance.now() - started) / 1000
 
   const reached = targets(runs)
@@ -249,9 +250,18 @@ async function main (): Promise<void> {
   console.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
     `${machine.pinned ? 'server on core 0, generator on core 1' : 'not pinned'}, proxyer from ${proxyer.label}`)
   console.log(`windows: warm-up ${durations.warmupMs} ms, measure ${durations.measureMs} ms; total ${seconds.toFixed(0)} s\n`)
-  console.log(tables(runs))
-  console.log(`\nTargets\n${targetTable(reached)}`)
-  const file = writeResults({ machine, mode, durations, proxyerRuntime: proxyer.label, totalSeconds: Math.round(seconds), runs, targets: reached })
+  // `npm run bench -- scale` names no scenario of the table: nothing to print but the scale figures
+  if (variants.length > 0) {
+    console.log(tables(runs))
+    console.log(`\nTargets\n${targetTable(reached)}`)
+  }
+  let scale: ScaleResult | undefined
+  if (options.scale) {
+    log('scale: CPU per delivery and per publish at 1 to 8 instances (bench/lib/scale.ts)')
+    scale = await runScale(scaleOptions([], options.quick), log)
+    console.log(`\nScale (CPU per message, every instance's, net of idle)\n${scale.table}`)
+  }
+  const file = writeResults({ machine, mode, durations, proxyerRuntime: proxyer.label, totalSeconds: Math.round(seconds), runs, targets: reached, scale: scale === undefined ? undefined : { rows: scale.rows, targets: scale.targets } })
   console.log(`\nwritten to ${file}`)
 }
 

@@ -29,7 +29,8 @@ export default fp(async (fastify) => {
     ? new RedisBroker({
       commands,
       // a Redis Cluster's SSUBSCRIBEs go to each shard's subscriber connection, which ioredis keeps
-      subscriber: cluster?.duplicate([], { shardedSubscribers: true, redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-subscriber' } }) ??
+      // SSUBSCRIBE runs nothing twice: sent again after a failover, as ioredis does by default (100 ms)
+      subscriber: cluster?.duplicate([], { shardedSubscribers: true, retryDelayOnFailover: 100, redisOptions: { ...cluster.options.redisOptions, connectionName: 'proxyer-subscriber' } }) ??
         fastify.redis.duplicate({ connectionName: 'proxyer-subscriber' }),
       // no command timeout: the probe judges a PING's wait itself, in time the event loop was free (a timer
       // counts a long turn against Redis, and a PING failed by it would turn /ready 503 on a busy instance)

@@ -36,6 +36,9 @@ export default fp(async (fastify) => {
       enableOfflineQueue: false,
       // each shard's commands of one event-loop turn go in one write, as cork() does for one Redis
       enableAutoPipelining: true,
+      // a master lost with a script sent is answered "Connection is closed.", which ioredis would send again to the
+      // promoted replica: the script may have run and replicated already, so an unkeyed publish could go out twice
+      retryDelayOnFailover: 0,
       clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 2000)
     })
     await connect(client, REDIS_CLUSTER_NODES)

@@ -98,7 +98,7 @@ function validated (env: Record<string, unknown> | undefined): Config {
   }
   return { ...values, REDIS_BRIDGE: parseBridge(values.REDIS_BRIDGE) }
 }
-/** One Redis or one Redis Cluster, each seed a host:port, and several workers only with one of them. */
+/** One Redis or one Redis Cluster, each seed a host:port, and several workers only with one of them and a fixed port. */
 function checkRedisChoice (config: Config): void {
   if (config.REDIS_CLUSTER_NODES !== undefined) {
     if (config.REDIS_URL !== undefined) {
@@ -112,6 +112,10 @@ function checkRedisChoice (config: Config): void {
   }
   if (config.WORKERS > 1 && config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined) {
     throw new Error(`Invalid configuration: WORKERS=${config.WORKERS} needs REDIS_URL or REDIS_CLUSTER_NODES, since each worker is an instance and instances share topics only through Redis`)
+  }
+  // a worker counts as started once it listens on PORT; with PORT=0 each would listen on a port of its own
+  if (config.WORKERS > 1 && config.PORT === 0) {
+    throw new Error(`Invalid configuration: WORKERS=${config.WORKERS} needs a fixed PORT (not 0), since the workers share one port`)
   }
 }
 

@@ -53,4 +53,6 @@ t.test('WORKERS runs several processes only with Redis to share topics through',
   t.equal(loadConfig({ WORKERS: '2', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).WORKERS, 2)
   t.throws(() => loadConfig({ WORKERS: '2' }), /Invalid configuration: WORKERS=2 needs REDIS_URL or REDIS_CLUSTER_NODES/)
   t.throws(() => loadConfig({ WORKERS: '0' }), /WORKERS must be >= 1/)
+  t.throws(() => loadConfig({ WORKERS: '2', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379' }), /Invalid configuration: WORKERS=2 needs a fixed PORT \(not 0\)/)
+  t.equal(loadConfig({ WORKERS: '1', PORT: '0' }).PORT, 0)
 })

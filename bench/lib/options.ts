@@ -1,4 +1,4 @@
-/** The command line: `npm run bench -- [scenario ...] [--quick] [--servers=proxyer,ws-floor,socketio,nchan]`. */
+/** The command line: `npm run bench -- [scenario ...] [scale] [--quick] [--servers=proxyer,ws-floor,socketio,nchan]`. */
 import { SCENARIOS } from './catalog.js'
 import { SERVER_KINDS, type ScenarioName, type ServerKind } from './types.js'
 
@@ -14,12 +14,16 @@ export interface Options {
   profile: boolean
   /** The work-queue step (bench/queues.ts): proxyer embedded and with Redis beside BullMQ. */
   queues: boolean
+  /** Ends with the scale scenario (bench/lib/scale.ts): proxyer alone, CPU per delivery at 1 to 8 instances. */
+  scale: boolean
 }
 
 export const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--wait=SECONDS] [--retries=N] [--profile] [--servers=${SERVER_KINDS.join(',')}]
-scenarios: ${SCENARIOS.join(', ')}, queues (all when none is named)
+scenarios: ${SCENARIOS.join(', ')}, queues, scale (all when none is named)
            queues: work queues, proxyer embedded and with Redis beside BullMQ on one private Redis, each
            producer and worker path apart, 3 rounds (1 with --quick), about 3 minutes (bench/queues.ts)
+           scale: runs last, on proxyer alone: CPU per delivery and publish at 1 to 8 instances, as
+           npm run bench:scale, one round with --quick
 --quick    shorter warm-up and measurement windows
 --wait=S   wait at most S seconds (default 60; 0: not at all) for idle cores before each run
 --retries=N  run again, at most N times (default 1), when other processes took more than 20% of a
@@ -37,8 +41,11 @@ export function parseOptions (args: string[]): Options {
   let profile = false
   let retries = 1
   let queues = false
+  let scale = false
   for (const arg of args) {
-    if (arg === '--quick') {
+    if (arg === 'scale') {
+      scale = true
+    } else if (arg === '--quick') {
       quick = true
     } else if (arg.startsWith('--wait=')) {
       waitSeconds = Number(arg.slice('--wait='.length))
@@ -61,6 +68,6 @@ export function parseOptions (args: string[]): Options {
       throw new Error(`unknown argument "${arg}"\n${USAGE}`)
     }
   }
-  const all = scenarios.length === 0 && !queues
-  return { scenarios: all ? [...SCENARIOS] : scenarios, servers, quick, waitSeconds, retries, profile, queues: queues || all }
+  const all = scenarios.length === 0 && !queues && !scale
+  return { scenarios: all ? [...SCENARIOS] : scenarios, servers, quick, waitSeconds, retries, profile, queues: queues || all, scale: scale || all }
 }

@@ -1,7 +1,7 @@
 /**
  * A Redis Cluster master killed under publishing load (3 masters, 3 replicas): proxyer follows the promoted
- * replica by itself, publishes during the failover are refused (503/504), not accepted and lost, and every
- * accepted message reaches the subscribers once, or they are told (`resumed`, recovered:false).
+ * replica by itself, publishes during the failover are refused (503/504), not accepted and lost, /ready says 503
+ * meanwhile, and every accepted message reaches the subscribers once, or they are told (`resumed`, recovered:false).
  */
 import t from 'tap'
 import { eventually, postText, startApp, TestClient } from '../helper.js'
@@ -46,6 +46,12 @@ t.test('a master killed under publishing load: refusals not losses, and the subs
   t.comment(`replica promoted ${promotedAt - killedAt} ms after the kill; publishes accepted again ${backAt - killedAt} ms after; ` +
     `${accepted.length} accepted, ${refused.length} refused (${[...new Set(refused)].join(', ')}); /ready answered ${[...readiness].join(', ')}`)
   t.ok(refused.every((status) => status === 503 || status === 504), 'a publish during the failover is refused with 503 or 504')
+  t.ok(readiness.has(503), '/ready answered 503 while the master was down')
+  await eventually(async () => {
+    const res = await fetch(`${b.url}/ready`)
+    await res.arrayBuffer()
+    return res.status === 200
+  }, '/ready answers 200 again after the failover')
 
   // a last message after everything: once it arrives, every earlier delivery has
   await postText(b.url, 'booked', 'last')
