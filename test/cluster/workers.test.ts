@@ -2,18 +2,13 @@
 import t from 'tap'
 import { eventually, getJson, TestClient } from '../helper.js'
 import { InstanceProcess } from '../instance-process.js'
-import { compileServer } from '../compiled-server.js'
 import { RedisServer } from '../redis-server.js'
 
-// tsx's loader hangs node:cluster workers (privatenumber/tsx#648): the server runs compiled, built once for this file
 t.setTimeout(240_000)
-const serverJs = await compileServer(t)
-// three node processes start on a busy two-core machine: give them time
-const compiled = { compiled: serverJs, startTimeoutMs: 60_000 }
 
 t.test('WORKERS=2: both workers answer on the one port as distinct instances, and a publish through one reaches subscribers on the other', async (t) => {
   const redis = await RedisServer.start(t)
-  const server = await InstanceProcess.start(t, { REDIS_URL: redis.url, WORKERS: 2, INSTANCE_ID: 'host', INSTANCE_TTL_MS: 600 }, compiled)
+  const server = await InstanceProcess.start(t, { REDIS_URL: redis.url, WORKERS: 2, INSTANCE_ID: 'host', INSTANCE_TTL_MS: 600 })
 
   // the primary hands connections to the workers in turn: asked often enough, each answers as `self`
   const answered = new Set<string>()
@@ -53,11 +48,11 @@ t.test('WORKERS=2: both workers answer on the one port as distinct instances, an
 })
 
 t.test('WORKERS=2 without Redis refuses to start, saying why', async (t) => {
-  await t.rejects(InstanceProcess.start(t, { WORKERS: 2 }, compiled), /exited \(\{"code":1,"signal":null\}\)[^]*WORKERS=2 needs REDIS_URL or REDIS_CLUSTER_NODES/)
+  await t.rejects(InstanceProcess.start(t, { WORKERS: 2 }), /exited \(\{"code":1,"signal":null\}\)[^]*WORKERS=2 needs REDIS_URL or REDIS_CLUSTER_NODES/)
 })
 
 t.test('a worker that cannot reach Redis stops the whole server with exit code 1, not a restart loop', async (t) => {
   const redis = await RedisServer.reserve(t)
-  await t.rejects(InstanceProcess.start(t, { REDIS_URL: redis.url, WORKERS: 2, REDIS_CONNECT_TIMEOUT_MS: 300 }, compiled),
+  await t.rejects(InstanceProcess.start(t, { REDIS_URL: redis.url, WORKERS: 2, REDIS_CONNECT_TIMEOUT_MS: 300 }),
     /exited \(\{"code":1,"signal":null\}\)[^]*a worker stopped before it listened/)
 })
