@@ -2,44 +2,16 @@
 import t, { type Test } from 'tap'
 import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
 import { ManualClock } from '../manual-clock.js'
+import { burst, countBy, publishes } from './bursts.js'
 import { API_KEY, SECRET, hsToken, unsignedToken } from './tokens.js'
 
-// real servers (Redis, 10,000-message bursts) on a 2-core machine other jobs share
+// real servers (Redis, 1,000-message bursts) on a 2-core machine other jobs share
 t.setTimeout(300_000)
 
 type Start = (env?: Env, clock?: ManualClock) => Promise<RunningApp>
 
 const SECURED: Env = { API_KEYS: API_KEY, JWT_SECRET: SECRET }
 const keyed = { headers: { authorization: `Bearer ${API_KEY}` } }
-
-/** Sends every frame at once, then resolves with the answer to each id (an answer to an id twice fails the test). */
-async function burst (t: Test, client: TestClient, frames: Array<Record<string, unknown>>): Promise<Map<unknown, any>> {
-  for (const frame of frames) client.send(frame)
-  const last = frames.at(-1)?.id
-  await client.waitFor((f) => f.id === last, 120_000)
-  const answers = new Map<unknown, any>()
-  const twice: unknown[] = []
-  for (const frame of client.frames) {
-    if (frame.id === undefined) continue
-    if (answers.has(frame.id)) twice.push(frame.id)
-    answers.set(frame.id, frame)
-  }
-  t.same(twice, [], 'no request answered twice')
-  return answers
-}
-
-function publishes (count: number, topic: string): Array<Record<string, unknown>> {
-  return Array.from({ length: count }, (_, i) => ({ action: 'publish', topic, message: i, id: i }))
-}
-
-function countBy (answers: Map<unknown, any>): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const answer of answers.values()) {
-    const kind = answer.action === 'error' ? answer.code : answer.action
-    counts[kind] = (counts[kind] ?? 0) + 1
-  }
-  return counts
-}
 
 const BAD_TOKENS = [
   { name: 'expired', token: () => hsToken({ sub: 'u42', subscribe: ['>'] }, { expiresInSeconds: -5 }), says: /expired/ },
@@ -192,6 +164,9 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
       const clock = new ManualClock()
       const { wsUrl } = await start({ ...SECURED, TOKEN_GRACE_MS: 30_000 }, clock)
       const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 10 })}`)
+      // the server sets the token's expiry timer once it has set the connection up, a moment after the client
+      // sees it open: moved on before that, the clock passed a timer not yet set (a flake at a load of 24)
+      await client.sync()
       clock.advance(11_000)
       await client.waitFor((f) => f.code === 'token_expired')
       clock.advance(20_000)
@@ -216,21 +191,6 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
       t.match(await flooder.request({ action: 'ping' }), { action: 'pong' }, 'a second later it is served again: never cut off')
       await watcher.sync()
       t.equal(watcher.published.length, 400, 'exactly the published ones are delivered')
-    }
-  },
-  {
-    name: 'a keyed backend publishes 10,000 messages over its socket as fast as it can: all delivered, none refused',
-    run: async (t, start) => {
-      const { wsUrl } = await start(SECURED)
-      const board = await TestClient.connect(t, wsUrl)
-      await board.request({ action: 'subscribe', topic: 'booked' })
-      const backend = await TestClient.connect(t, wsUrl, keyed)
-      const began = performance.now()
-      const answers = await burst(t, backend, publishes(10_000, 'booked'))
-      const ms = performance.now() - began
-      t.same(countBy(answers), { published: 10_000 }, `none refused (${Math.round(ms)} ms)`)
-      await board.waitFor((f) => f.message === 9999, 60_000)
-      t.same(board.published.map((f) => f.message), Array.from({ length: 10_000 }, (_, i) => i), 'all delivered, in order')
     }
   },
   {
