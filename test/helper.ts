@@ -153,6 +153,16 @@ export async function getJson (url: string): Promise<any> {
   return (await fetch(url)).json()
 }
 
+/**
+ * GET a JSON body for a poll: undefined while the server answers an error status (an instance still
+ * connecting to Redis answers 503), so the poll tries again instead of reading the error as an answer.
+ */
+export async function pollJson (url: string): Promise<any> {
+  const response = await fetch(url)
+  const body = await response.json()
+  return response.ok ? body : undefined
+}
+
 /** Polls until `check` holds, for state that changes asynchronously (cluster heartbeats, reconnects, a client's events). */
 export async function eventually (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
   await eventuallyValue(async () => await check() ? true : undefined, what, timeoutMs, intervalMs)
