@@ -14,7 +14,9 @@ t.test('WORKERS=2: both workers answer on the one port as distinct instances, an
   const answered = new Set<string>()
   await eventually(async () => {
     // a new connection each time: the primary deals out connections, not requests, and fetch keeps them alive
-    const res = await fetch(`${server.url}/cluster`, { headers: { connection: 'close' } })
+    // a connection the primary handed to a worker still starting can be reset (seen at a load of 21): not an answer yet
+    const res = await fetch(`${server.url}/cluster`, { headers: { connection: 'close' } }).catch(() => undefined)
+    if (res === undefined) return false
     const view = await res.json() as any
     // a worker still connecting to Redis answers 503: not an answer yet
     if (!res.ok) return false
