@@ -4,7 +4,8 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', '.tap/**', 'node_modules/**']
+    // tmp/ holds the tests' compiled server
+    ignores: ['dist/**', '.tap/**', 'node_modules/**', 'tmp/**']
   }),
   {
     rules: {

@@ -4,10 +4,8 @@
  * for a few rounds; its RSS (VmRSS) is read at each step. Memory reused: later rounds peak near the first.
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket from 'ws'
-import { projectRoot } from '../src/project-root.js'
 import { InstanceProcess } from '../test/instance-process.js'
 
 const TOPICS = Number(process.env.RSS_TOPICS ?? 100_000)
@@ -49,7 +47,7 @@ const steps: Array<() => unknown> = []
 try {
   const instance = await InstanceProcess.start({ teardown: (fn) => steps.push(fn) }, {
     TOPIC_TTL_SECONDS: TTL_SECONDS, HISTORY_TTL: TTL_SECONDS, MAX_TOPICS: TOPICS * 2
-  }, { compiled: join(projectRoot, 'dist', 'src', 'server.js') })
+  })
   const rows: Array<Record<string, number>> = []
   const baseline = rssMb(instance.pid)
   for (let round = 1; round <= ROUNDS; round++) {

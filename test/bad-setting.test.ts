@@ -4,16 +4,16 @@ import { mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { projectRoot } from '../src/project-root.js'
+import { compiledServer } from './compiled-server.js'
 import { parentDeathSignal } from './instance-process.js'
 
-// the server starts through tsx, which takes seconds on a busy 2-core machine
+// the first start of a run compiles the server, which takes seconds on a busy 2-core machine
 t.setTimeout(60_000)
 
 t.test('PORT=abc: one sentence on stderr, nothing on stdout, exit code 1', async (t) => {
   const cwd = join(tmpdir(), 'proxyer-instance-cwd')
   mkdirSync(cwd, { recursive: true })
-  const [command, ...args] = [...parentDeathSignal('KILL'), process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'src', 'server.ts')]
+  const [command, ...args] = [...parentDeathSignal('KILL'), process.execPath, await compiledServer()]
   const child = spawn(command, args, { cwd, env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', PORT: 'abc' }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   let stdout = ''

@@ -28,19 +28,54 @@ export async function startApp (t: Teardown, env: Env = {}, options: BuildOption
   return { app, url: address, wsUrl: `${address.replace('http', 'ws')}/message` }
 }
 
+/** What has arrived so far (frames, messages), and a wait for one that matches, woken as each arrives. */
+export class Arrivals<T> {
+  readonly items: T[] = []
+  private waiters: Array<() => void> = []
+  private ended: string | undefined
+
+  constructor (private readonly what: string) {}
+
+  add (item: T): void {
+    this.items.push(item)
+    this.wake()
+  }
+
+  /** Nothing more will arrive (a closed socket): a wait for what has not arrived fails at once, saying `why`. */
+  end (why: string): void {
+    this.ended = why
+    this.wake()
+  }
+
+  /** Resolves with the first item, arrived so far or later, that matches. */
+  async waitFor (match: (item: T) => boolean, timeoutMs = 5000): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.items.find(match)
+      if (found !== undefined) return found
+      if (this.ended !== undefined) throw new Error(`${this.ended} while waiting for a ${this.what}`)
+      if (Date.now() > deadline) throw new Error(`no matching ${this.what} within ${timeoutMs} ms; got ${JSON.stringify(this.items)}`)
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+  }
+
+  private wake (): void {
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+}
+
 /** A WebSocket client that keeps every frame it receives, parsed, for the test to wait on. */
 export class TestClient {
-  readonly frames: any[] = []
   readonly socket: WebSocket
-  private waiters: Array<() => void> = []
+  private readonly arrivals = new Arrivals<any>('frame')
 
   private constructor (socket: WebSocket) {
     this.socket = socket
-    socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()))
-      for (const wake of this.waiters.splice(0)) wake()
-    })
-    socket.on('close', () => { for (const wake of this.waiters.splice(0)) wake() })
+    socket.on('message', (data) => this.arrivals.add(JSON.parse(data.toString())))
+    socket.on('close', () => this.arrivals.end('socket closed'))
   }
 
   static async connect (t: Teardown, wsUrl: string, options?: WebSocket.ClientOptions): Promise<TestClient> {
@@ -51,6 +86,11 @@ export class TestClient {
       socket.once('error', reject)
     })
     return new TestClient(socket)
+  }
+
+  /** Every frame received so far, parsed, in order. */
+  get frames (): any[] {
+    return this.arrivals.items
   }
 
   send (frame: unknown): void {
@@ -66,17 +106,7 @@ export class TestClient {
 
   /** Resolves with the first frame, received so far or later, that matches. */
   async waitFor (match: (frame: any) => boolean, timeoutMs = 5000): Promise<any> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const found = this.frames.find(match)
-      if (found !== undefined) return found
-      if (this.socket.readyState === WebSocket.CLOSED) throw new Error('socket closed while waiting for a frame')
-      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve)
-        setTimeout(resolve, 50)
-      })
-    }
+    return this.arrivals.waitFor(match, timeoutMs)
   }
 
   /**
@@ -123,12 +153,29 @@ export async function getJson (url: string): Promise<any> {
   return (await fetch(url)).json()
 }
 
+/**
+ * GET a JSON body for a poll: undefined while the server answers an error status (an instance still
+ * connecting to Redis answers 503), so the poll tries again instead of reading the error as an answer.
+ */
+export async function pollJson (url: string): Promise<any> {
+  const response = await fetch(url)
+  const body = await response.json()
+  return response.ok ? body : undefined
+}
+
 /** Polls until `check` holds, for state that changes asynchronously (cluster heartbeats, reconnects, a client's events). */
-export async function eventually (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+  await eventuallyValue(async () => await check() ? true : undefined, what, timeoutMs, intervalMs)
+}
+
+/** The value-returning form of eventually(): polls until `check` gives something other than undefined, and resolves with it. */
+export async function eventuallyValue<T> (check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
+  for (;;) {
+    const found = await check()
+    if (found !== undefined) return found
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
 

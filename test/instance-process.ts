@@ -1,10 +1,10 @@
-/** Runs the real server, src/server.ts, as a separate process for a test, and always kills it when the test ends. */
+/** Runs the real server, compiled from src/server.ts, as a separate process for a test, and always kills it when the test ends. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { projectRoot } from '../src/project-root.js'
+import { compiledServer } from './compiled-server.js'
 import { freePort } from './redis-server.js'
 import type { Teardown } from './helper.js'
 
@@ -16,12 +16,10 @@ export interface InstanceExit {
 export interface InstanceOptions {
   /** Wait for /ready to answer 200, not only /health (default true). */
   ready?: boolean
-  /** How long the process may take to answer (default 60 s: tsx compiles the app first, past 15 s on a loaded 2-core machine). */
+  /** How long the process may take to answer (default 60 s: the first start of a run compiles the server, and 2 s become 10 on a loaded 2-core machine). */
   startTimeoutMs?: number
   /** The port to listen on, e.g. the one a stopped instance had, behind a proxy (default: a free one). */
   port?: number
-  /** A compiled server.js to run with plain node instead of src/server.ts through tsx (whose loader hangs node:cluster workers). */
-  compiled?: string
 }
 
 /** Keeps the tail of what the process printed, for failure messages. */
@@ -53,7 +51,7 @@ export class InstanceProcess {
   }
 
   /**
-   * Starts `node --import tsx src/server.ts` on a free loopback port with `env`
+   * Starts the compiled server (see compiled-server.ts) with plain node on a free loopback port with `env`
    * on top of a bare environment (the test runner's variables are not the
    * server's business), in an empty working directory
    * so no developer's .env is read. Resolves once it answers /ready with 200
@@ -64,13 +62,12 @@ export class InstanceProcess {
     // nothing is ever written there, so every instance shares it and nothing is left to clean up
     const cwd = join(tmpdir(), 'proxyer-instance-cwd')
     mkdirSync(cwd, { recursive: true })
-    const entry = options.compiled === undefined ? ['--import', import.meta.resolve('tsx'), join(projectRoot, 'src', 'server.ts')] : [options.compiled]
-    const [command, ...args] = [...parentDeathSignal('KILL'), process.execPath, ...entry]
+    const [command, ...args] = [...parentDeathSignal('KILL'), process.execPath, await compiledServer()]
     const child = spawn(command, args, {
       cwd,
       env: {
         PATH: process.env.PATH,
-        // tap's coverage of a tsx-loaded child garbles the report; in-process tests cover the same code
+        // no coverage of the child, which runs a build in tmp/: in-process tests cover the same code
         _TAPJS_PROCESSINFO_COVERAGE_: '0',
         LOG_LEVEL: 'warn',
         ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value)])),

@@ -8,14 +8,14 @@ import { stripVTControlCharacters } from 'node:util'
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import { logOptions } from '../src/log-output.js'
-import { projectRoot } from '../src/project-root.js'
+import { compiledServer } from './compiled-server.js'
 import { InstanceProcess, parentDeathSignal } from './instance-process.js'
 import { freePort } from './redis-server.js'
 import { TestClient } from './helper.js'
 
 const SCRIPT = '/usr/bin/script'
 
-// each test starts a real server through tsx, which takes seconds on a busy 2-core machine
+// each test starts a real server, which takes seconds on a busy 2-core machine
 t.setTimeout(120_000)
 
 /** Runs the requests an operator's log would see in a day: polls, a publish, refusals, a socket. */
@@ -67,7 +67,7 @@ t.test('on a terminal: one readable line per event, no JSON', { skip: !existsSyn
   const cwd = join(tmpdir(), 'proxyer-instance-cwd')
   mkdirSync(cwd, { recursive: true })
   // script(1) runs the server on a pseudo-terminal of its own, as a person's shell would
-  const server = [...parentDeathSignal('KILL'), process.execPath, '--import', import.meta.resolve('tsx'), join(projectRoot, 'src', 'server.ts')]
+  const server = [...parentDeathSignal('KILL'), process.execPath, await compiledServer()]
   const [command, ...args] = [...parentDeathSignal('KILL'), SCRIPT, '-qfec', server.map((arg) => JSON.stringify(arg)).join(' '), '/dev/null']
   const child = spawn(command, args, {
     cwd,

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { Cluster, Redis, type ClusterOptions } from 'ioredis'
 import { parentDeathSignal } from './instance-process.js'
 import { freePort } from './redis-server.js'
-import type { Teardown } from './helper.js'
+import { eventuallyValue, type Teardown } from './helper.js'
 
 export interface ClusterShape {
   /** Masters sharing the 16384 slots (at least 3, as redis-cli demands). */
@@ -19,6 +19,9 @@ export interface ClusterShape {
 }
 
 const run = promisify(execFile)
+/** How long a cluster may take to form or fail over, and how often it is asked meanwhile (each probe is a connection to every node). */
+const PATIENCE_MS = 20_000
+const PROBE_INTERVAL_MS = 100
 
 /** One redis-server process of the cluster. */
 export class ClusterNode {
@@ -117,27 +120,27 @@ export class RedisCluster {
     if (replicas.length === 0) throw new Error(`node ${master.address} has no replica to take over`)
     master.process.kill('SIGKILL')
     await master.exited
-    const promoted = await waitFor(async () => {
+    const promoted = await eventuallyValue(async () => {
       for (const replica of replicas) {
-        if ((await replica.command('INFO', 'replication')).includes('role:master')) return replica
+        if ((await probe(replica, 'INFO', 'replication')).includes('role:master')) return replica
       }
       return undefined
-    }, `a replica of ${master.address} is promoted`)
+    }, `a replica of ${master.address} is promoted`, PATIENCE_MS, PROBE_INTERVAL_MS)
     await this.waitUntilHealthy()
     return promoted
   }
 
   /** Every running node says cluster_state:ok with all slots assigned, and every running replica is in sync. */
   async waitUntilHealthy (): Promise<void> {
-    await waitFor(async () => {
+    await eventuallyValue(async () => {
       for (const node of this.nodes.filter((n) => n.running)) {
-        const info = await node.command('CLUSTER', 'INFO')
+        const info = await probe(node, 'CLUSTER', 'INFO')
         if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return undefined
-        const replication = await node.command('INFO', 'replication')
+        const replication = await probe(node, 'INFO', 'replication')
         if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return undefined
       }
       return true
-    }, 'every node of the cluster says cluster_state:ok')
+    }, 'every node of the cluster says cluster_state:ok', PATIENCE_MS, PROBE_INTERVAL_MS)
   }
 
   async stop (): Promise<void> {
@@ -176,12 +179,7 @@ async function startNode (dir: string, index: number, nodeTimeoutMs: number): Pr
   return node
 }
 
-async function waitFor<T> (check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const found = await check().catch(() => undefined)
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+/** A node's answer to a probe, or '' while it cannot answer (starting, or the cluster reconfiguring): not yet. */
+async function probe (node: ClusterNode, ...command: string[]): Promise<string> {
+  return node.command(...command).catch(() => '')
 }

@@ -2,44 +2,16 @@
 import t, { type Test } from 'tap'
 import { type Env, MODES, type RunningApp, TestClient } from '../helper.js'
 import { ManualClock } from '../manual-clock.js'
+import { burst, countBy, publishes } from './bursts.js'
 import { API_KEY, SECRET, hsToken, unsignedToken } from './tokens.js'
 
-// real servers (Redis, 10,000-message bursts) on a 2-core machine other jobs share
+// real servers (Redis, 1,000-message bursts) on a 2-core machine other jobs share
 t.setTimeout(300_000)
 
 type Start = (env?: Env, clock?: ManualClock) => Promise<RunningApp>
 
 const SECURED: Env = { API_KEYS: API_KEY, JWT_SECRET: SECRET }
 const keyed = { headers: { authorization: `Bearer ${API_KEY}` } }
-
-/** Sends every frame at once, then resolves with the answer to each id (an answer to an id twice fails the test). */
-async function burst (t: Test, client: TestClient, frames: Array<Record<string, unknown>>): Promise<Map<unknown, any>> {
-  for (const frame of frames) client.send(frame)
-  const last = frames.at(-1)?.id
-  await client.waitFor((f) => f.id === last, 120_000)
-  const answers = new Map<unknown, any>()
-  const twice: unknown[] = []
-  for (const frame of client.frames) {
-    if (frame.id === undefined) continue
-    if (answers.has(frame.id)) twice.push(frame.id)
-    answers.set(frame.id, frame)
-  }
-  t.same(twice, [], 'no request answered twice')
-  return answers
-}
-
-function publishes (count: number, topic: string): Array<Record<string, unknown>> {
-  return Array.from({ length: count }, (_, i) => ({ action: 'publish', topic, message: i, id: i }))
-}
-
-function countBy (answers: Map<unknown, any>): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const answer of answers.values()) {
-    const kind = answer.action === 'error' ? answer.code : answer.action
-    counts[kind] = (counts[kind] ?? 0) + 1
-  }
-  return counts
-}
 
 const BAD_TOKENS = [
   { name: 'expired', token: () => hsToken({ sub: 'u42', subscribe: ['>'] }, { expiresInSeconds: -5 }), says: /expired/ },
@@ -141,11 +113,13 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
     run: async (t, start) => {
       const clock = new ManualClock()
       const { url, wsUrl } = await start({ ...SECURED, TOKEN_GRACE_MS: 30_000 }, clock)
-      const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 60 })}`)
+      // tokens count from the manual clock: from the real time, the seconds the app took to start on a loaded
+      // machine put the second token's expiry past where the clock is moved (a flake at a load of 20)
+      const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 60, now: clock.now() })}`)
       await client.request({ action: 'subscribe', topic: 'booked' })
       t.match(await client.request({ action: 'publish', topic: 'booked', message: 0 }), { code: 'forbidden' }, 'the first token may not publish')
       clock.advance(50_000)
-      const fresh = hsToken({ sub: 'u42', subscribe: ['booked'], publish: ['booked'] }, { expiresInSeconds: 120 })
+      const fresh = hsToken({ sub: 'u42', subscribe: ['booked'], publish: ['booked'] }, { expiresInSeconds: 120, now: clock.now() })
       const reply = await client.request({ action: 'auth', token: fresh })
       t.same(reply, { action: 'authenticated', id: reply.id }, 'answered with the request\'s id')
       t.match(await client.request({ action: 'publish', topic: 'booked', message: 1 }), { action: 'published' }, 'the new token\'s grants apply')
@@ -153,7 +127,7 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
       await client.sync()
       t.notOk(client.frames.some((f) => f.code === 'token_expired'), 'the first token\'s expiry was called off by the refresh')
 
-      clock.advance(55_000) // past the second token's
+      clock.advance(101_000) // past the second token's
       t.match(await client.waitFor((f) => f.code === 'token_expired'), { action: 'error', code: 'token_expired', error: /within 30000 ms/ })
       t.match(await client.request({ action: 'publish', topic: 'booked', message: 2 }), { code: 'forbidden' }, 'an expired token allows nothing more than no token')
       await fetch(`${url}/publish/booked`, { method: 'POST', body: 'during the grace', headers: { 'content-type': 'text/plain', ...keyed.headers } })
@@ -191,11 +165,16 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
     run: async (t, start) => {
       const clock = new ManualClock()
       const { wsUrl } = await start({ ...SECURED, TOKEN_GRACE_MS: 30_000 }, clock)
-      const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 10 })}`)
-      clock.advance(11_000)
+      // the token counts from the manual clock (see above), and its 60 s leave the real time that fast-jwt checks
+      // it against room for a slow start
+      const client = await TestClient.connect(t, `${wsUrl}?token=${hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 60, now: clock.now() })}`)
+      // the server sets the token's expiry timer once it has set the connection up, a moment after the client
+      // sees it open: the clock moves on after that
+      await client.sync()
+      clock.advance(61_000)
       await client.waitFor((f) => f.code === 'token_expired')
       clock.advance(20_000)
-      t.match(await client.request({ action: 'auth', token: hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 3600 }) }), { action: 'authenticated' })
+      t.match(await client.request({ action: 'auth', token: hsToken({ sub: 'u42', subscribe: ['booked'] }, { expiresInSeconds: 3600, now: clock.now() }) }), { action: 'authenticated' })
       clock.advance(60_000)
       t.match(await client.request({ action: 'subscribe', topic: 'booked' }), { action: 'subscribed' }, 'open and served past the old grace')
     }
@@ -216,21 +195,6 @@ const scenarios: Array<{ name: string, run: (t: Test, start: Start) => Promise<v
       t.match(await flooder.request({ action: 'ping' }), { action: 'pong' }, 'a second later it is served again: never cut off')
       await watcher.sync()
       t.equal(watcher.published.length, 400, 'exactly the published ones are delivered')
-    }
-  },
-  {
-    name: 'a keyed backend publishes 10,000 messages over its socket as fast as it can: all delivered, none refused',
-    run: async (t, start) => {
-      const { wsUrl } = await start(SECURED)
-      const board = await TestClient.connect(t, wsUrl)
-      await board.request({ action: 'subscribe', topic: 'booked' })
-      const backend = await TestClient.connect(t, wsUrl, keyed)
-      const began = performance.now()
-      const answers = await burst(t, backend, publishes(10_000, 'booked'))
-      const ms = performance.now() - began
-      t.same(countBy(answers), { published: 10_000 }, `none refused (${Math.round(ms)} ms)`)
-      await board.waitFor((f) => f.message === 9999, 60_000)
-      t.same(board.published.map((f) => f.message), Array.from({ length: 10_000 }, (_, i) => i), 'all delivered, in order')
     }
   },
   {

@@ -5,9 +5,12 @@ import { createSigner } from 'fast-jwt'
 export const SECRET = 'a-test-secret-of-at-least-32-characters!'
 export const API_KEY = 'backend-key-0123456789abcdef'
 
-/** An HS256 token for SECRET; `exp` in seconds from now (negative: expired). */
-export function hsToken (claims: Record<string, unknown>, { secret = SECRET, expiresInSeconds = 60 } = {}): string {
-  return createSigner({ key: secret, algorithm: 'HS256' })({ exp: Math.floor(Date.now() / 1000) + expiresInSeconds, ...claims })
+/**
+ * An HS256 token for SECRET; `exp` in seconds from `now` (negative: expired), by default the real time:
+ * a test on a ManualClock passes clock.now(), so the token expires when that clock says it does.
+ */
+export function hsToken (claims: Record<string, unknown>, { secret = SECRET, expiresInSeconds = 60, now = Date.now() } = {}): string {
+  return createSigner({ key: secret, algorithm: 'HS256' })({ exp: Math.floor(now / 1000) + expiresInSeconds, ...claims })
 }
 
 /** A token that says `alg: none` and has no signature. */

@@ -5,7 +5,7 @@ import { InstanceProcess } from '../instance-process.js'
 import { startNginx } from '../nginx.js'
 import { RedisServer } from '../redis-server.js'
 
-// two instance processes compiled by tsx as they start, and nginx: 250 s measured under a load of 25 on 2 cores
+// two instance processes and nginx (250 s under a load of 25 on 2 cores when tsx compiled each instance as it started)
 t.setTimeout(300_000)
 
 t.test('every subscriber behind nginx gets every booking posted through nginx, once and in order, whichever instance each lands on', async (t) => {

@@ -2,15 +2,13 @@
 import t from 'tap'
 import WebSocket from 'ws'
 import { eventually, type Teardown } from '../helper.js'
-import { compileServer } from '../compiled-server.js'
 import { InstanceProcess } from '../instance-process.js'
 import { RedisServer } from '../redis-server.js'
 import { call } from './http.js'
 
 const JOBS = Number(process.env.QUEUE_LOAD_JOBS ?? 10_000)
-// a build, three processes and 10,000 jobs on a busy two-core machine
+// three processes and 10,000 jobs on a busy two-core machine
 t.setTimeout(600_000)
-const serverJs = await compileServer(t)
 
 /** Deliveries per job (who got it, which attempt: at least once), successful acks per job as the workers heard them, and surprises. */
 class Tally {
@@ -136,7 +134,7 @@ t.test(`${JOBS} jobs through two instances, a worker and an instance SIGKILLed m
   const redis = await RedisServer.start(t)
   // socket consumers' holds lapse this long after their instance dies
   const env = { REDIS_URL: redis.url, JOB_VISIBILITY_MS: 5000, POSITION_INTERVAL_MS: 1000, MAX_WATCHED_JOBS: JOBS }
-  const options = { compiled: serverJs, startTimeoutMs: 120_000 }
+  const options = { startTimeoutMs: 120_000 }
   const [a, b] = await Promise.all([InstanceProcess.start(t, env, options), InstanceProcess.start(t, env, options)])
   const tally = new Tally()
 

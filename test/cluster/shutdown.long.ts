@@ -5,7 +5,7 @@ import { eventually, getJson, postText, TestClient } from '../helper.js'
 import { InstanceProcess, type InstanceExit } from '../instance-process.js'
 import { RedisServer } from '../redis-server.js'
 
-// five instance processes, each compiled by tsx as it starts: past 120 s under a load of 20 on 2 cores (it was cut there)
+// five instance processes (when each was compiled by tsx as it started, past 120 s under a load of 20 on 2 cores)
 t.setTimeout(300_000)
 
 const SHUTDOWN_TIMEOUT_MS = 3000
