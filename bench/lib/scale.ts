@@ -6,10 +6,8 @@
  */
 import { execFileSync } from 'node:child_process'
 import { loadavg } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket from 'ws'
-import { projectRoot } from '../../src/project-root.js'
 import { InstanceProcess } from '../../test/instance-process.js'
 import { RedisCluster } from '../../test/redis-cluster.js'
 import { RedisServer } from '../../test/redis-server.js'
@@ -138,9 +136,8 @@ export async function scaleRun (mode: ScaleMode, instances: number, shape: Scale
   try {
     const backend = await startBackend(mode, steps)
     const t = { teardown: (fn: Step) => steps.push(fn) }
-    const compiled = join(projectRoot, 'dist', 'src', 'server.js')
     const servers = await Promise.all(Array.from({ length: instances }, async () =>
-      InstanceProcess.start(t, { ...backend.env, LOG_LEVEL: 'warn', MAX_SOCKETS: 100_000 }, { compiled, startTimeoutMs: 180_000 })))
+      InstanceProcess.start(t, { ...backend.env, LOG_LEVEL: 'warn', MAX_SOCKETS: 100_000 }, { startTimeoutMs: 180_000 })))
     const topics = Array.from({ length: shape.topics }, (_, i) => `sale.s${i}.seats`)
     // subscriber i watches topic i % topics on instance floor(i / per-instance): each topic's subscribers spread over all
     const total = shape.topics * shape.fanout
