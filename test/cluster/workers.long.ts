@@ -12,17 +12,21 @@ t.test('WORKERS=2: both workers answer on the one port as distinct instances, an
 
   // the primary hands connections to the workers in turn: asked often enough, each answers as `self`
   const answered = new Set<string>()
+  let last: unknown
   await eventually(async () => {
     // a new connection each time: the primary deals out connections, not requests, and fetch keeps them alive
     // a connection the primary handed to a worker still starting can be reset (seen at a load of 21): not an answer yet
-    const res = await fetch(`${server.url}/cluster`, { headers: { connection: 'close' } }).catch(() => undefined)
-    if (res === undefined) return false
+    const res = await fetch(`${server.url}/cluster`, { headers: { connection: 'close' } }).catch((err: Error) => err)
+    if (res instanceof Error) return (last = res.message) === undefined
     const view = await res.json() as any
+    last = { status: res.status, view }
     // a worker still connecting to Redis answers 503: not an answer yet
     if (!res.ok) return false
     answered.add(view.instances.find((i: any) => i.self === true)?.id)
     return answered.size === 2 && view.instances.length === 2
-  }, 'both workers answer /cluster', 60_000)
+  }, 'both workers answer /cluster', 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}; answered by ${JSON.stringify([...answered])}, last ${JSON.stringify(last)}; the server said:\n${server.output}`)
+  })
   t.same([...answered].sort(), ['host-1', 'host-2'], 'two instances, named after INSTANCE_ID')
 
   const sockets: TestClient[] = []
