@@ -21,6 +21,7 @@ export interface ClusterShape {
 const run = promisify(execFile)
 /** How long a cluster may take to form or fail over, and how often it is asked meanwhile (each probe is a connection to every node). */
 const PATIENCE_MS = 20_000
+const BIND_ATTEMPTS = 3
 const PROBE_INTERVAL_MS = 100
 
 /** One redis-server process of the cluster. */
@@ -70,8 +71,10 @@ export class RedisCluster {
     const dir = mkdtempSync(join(tmpdir(), 'proxyer-redis-cluster-'))
     const cluster = new RedisCluster([], dir)
     t.teardown(async () => cluster.stop())
-    // each node is kept as soon as it runs, so a failed start still stops the others
-    await Promise.all(Array.from({ length: masters * (1 + replicas) }, async (_, i) => { cluster.nodes[i] = await startNode(dir, i, nodeTimeoutMs) }))
+    // every start is awaited, so a node that failed leaves none running past the teardown (one did keep tap waiting)
+    const starts = await Promise.allSettled(Array.from({ length: masters * (1 + replicas) }, async (_, i) => { cluster.nodes[i] = await startNode(dir, i, nodeTimeoutMs) }))
+    const failed = starts.find((start) => start.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
     await run('redis-cli', ['--cluster', 'create', ...cluster.nodes.map((n) => n.address), '--cluster-replicas', String(replicas), '--cluster-yes'])
     await cluster.waitUntilHealthy()
     return cluster
@@ -152,13 +155,29 @@ export class RedisCluster {
   }
 }
 
-/** A cluster-enabled redis-server on a free port and a free bus port, its nodes.conf in a folder of its own. */
+/**
+ * A cluster-enabled redis-server on a free port and a free bus port, its nodes.conf in a folder of its own.
+ * A port found free can be taken before redis-server binds it (another test file, or the kernel handing the
+ * same port out twice in a row): a node that could not bind is started again on other ports.
+ */
 async function startNode (dir: string, index: number, nodeTimeoutMs: number): Promise<ClusterNode> {
-  const port = await freePort()
-  // the default bus port, port + 10000, may be taken or past 65535: give it a free one of its own
-  const busPort = await freePort()
   const nodeDir = join(dir, `node-${index}`)
   mkdirSync(nodeDir)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNodeOnFreePorts(nodeDir, nodeTimeoutMs)
+    } catch (error) {
+      if (attempt === BIND_ATTEMPTS || !(error instanceof Error) || !error.message.includes('Address already in use')) throw error
+      rmSync(join(nodeDir, 'nodes.conf'), { force: true })
+    }
+  }
+}
+
+async function startNodeOnFreePorts (nodeDir: string, nodeTimeoutMs: number): Promise<ClusterNode> {
+  const port = await freePort()
+  // the default bus port, port + 10000, may be taken or past 65535: give it a free one of its own
+  let busPort = await freePort()
+  while (busPort === port) busPort = await freePort()
   const [command, ...args] = [...parentDeathSignal('KILL'), 'redis-server',
     '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1',
     '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
