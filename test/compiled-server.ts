@@ -3,27 +3,29 @@ import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { projectRoot } from '../src/project-root.js'
 
 /** What the build reads: the sources of the server and the settings it is compiled with. */
 const SOURCE_DIRS = ['src', 'plugins', 'routes']
 const SETTINGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json']
-// this file's folder's parent, not src/project-root.ts: tap's `before` script imports this file, and would report coverage of it
-const projectRoot = fileURLToPath(new URL('..', import.meta.url))
 const PREFIX = 'test-server-'
 const PARTIAL = 'test-server-partial-'
 /** Builds of older code (and any a killed run left half done) are removed once this old: long enough for any run that may still use one. */
 const STALE_MS = 60 * 60 * 1000
 
 /**
- * Resolves with the path of a server.js compiled with tsconfig.build.json from the code as it is now
- * (so never an older dist/), under the project root so it finds node_modules and public/. The build
- * is kept in tmp/ under a hash of the sources: every test file of a run, and the next run of the
- * same code, starts it with plain node at once instead of compiling the app again (tsx per start
- * costs twice the CPU of a compiled start, and its loader hangs node:cluster workers, privatenumber/tsx#648).
+ * Resolves with the path of a server.js compiled from the code as it is now (so never an older dist/),
+ * under the project root so it finds node_modules and public/. The tests run compiled (`npm run
+ * build:tests`), and the server compiled with them is used. Run from TypeScript (the benches, through
+ * tsx), it is built with tsconfig.build.json and kept in tmp/ under a hash of the sources: the next
+ * run of the same code starts it with plain node at once instead of compiling the app again (tsx per
+ * start costs twice the CPU of a compiled start, and its loader hangs node:cluster workers, privatenumber/tsx#648).
  */
 export async function compiledServer (): Promise<string> {
+  const besideTests = fileURLToPath(new URL('../src/server.js', import.meta.url))
+  if (existsSync(besideTests)) return besideTests
   const tmp = join(projectRoot, 'tmp')
   const build = join(tmp, PREFIX + sourceHash())
   const serverJs = join(build, 'src', 'server.js')

@@ -5,10 +5,11 @@ import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
 import { launchChromium, openPage, PAGE_WAIT_MS, type WatchedPage } from './browser.js'
 import { cutSockets, eventually, postText, publish, startApp, TestClient, waitForStatus } from './helper.js'
+import { projectRoot } from '../src/project-root.js'
 import { RedisServer } from './redis-server.js'
 
 /** Screenshots for a person to look at; git-ignored. */
-const SHOTS = join(import.meta.dirname, '..', 'screenshots')
+const SHOTS = join(projectRoot, 'screenshots')
 
 // a dozen pages in Chromium, one waiting on a Redis restart, on a busy 2-core machine
 t.setTimeout(300_000)
