@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Cluster, Redis, type ClusterOptions } from 'ioredis'
 import { parentDeathSignal } from './instance-process.js'
-import { freePort } from './redis-server.js'
+import { freePort, retryOnPortClash } from './redis-server.js'
 import { eventuallyValue, type Teardown } from './helper.js'
 
 export interface ClusterShape {
@@ -21,7 +21,6 @@ export interface ClusterShape {
 const run = promisify(execFile)
 /** How long a cluster may take to form or fail over, and how often it is asked meanwhile (each probe is a connection to every node). */
 const PATIENCE_MS = 20_000
-const BIND_ATTEMPTS = 3
 const PROBE_INTERVAL_MS = 100
 
 /** One redis-server process of the cluster. */
@@ -155,29 +154,21 @@ export class RedisCluster {
   }
 }
 
-/**
- * A cluster-enabled redis-server on a free port and a free bus port, its nodes.conf in a folder of its own.
- * A port found free can be taken before redis-server binds it (another test file, or the kernel handing the
- * same port out twice in a row): a node that could not bind is started again on other ports.
- */
+/** A cluster-enabled redis-server on a free port and a free bus port, its nodes.conf in a folder of its own. */
 async function startNode (dir: string, index: number, nodeTimeoutMs: number): Promise<ClusterNode> {
   const nodeDir = join(dir, `node-${index}`)
   mkdirSync(nodeDir)
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startNodeOnFreePorts(nodeDir, nodeTimeoutMs)
-    } catch (error) {
-      if (attempt === BIND_ATTEMPTS || !(error instanceof Error) || !error.message.includes('Address already in use')) throw error
-      rmSync(join(nodeDir, 'nodes.conf'), { force: true })
-    }
-  }
+  return retryOnPortClash(async () => {
+    // a start that could not bind may have written its nodes.conf
+    rmSync(join(nodeDir, 'nodes.conf'), { force: true })
+    return startNodeOnFreePorts(nodeDir, nodeTimeoutMs)
+  })
 }
 
 async function startNodeOnFreePorts (nodeDir: string, nodeTimeoutMs: number): Promise<ClusterNode> {
   const port = await freePort()
   // the default bus port, port + 10000, may be taken or past 65535: give it a free one of its own
-  let busPort = await freePort()
-  while (busPort === port) busPort = await freePort()
+  const busPort = await freePort()
   const [command, ...args] = [...parentDeathSignal('KILL'), 'redis-server',
     '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1',
     '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),

@@ -4,7 +4,24 @@ import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import type { Teardown } from './helper.js'
 
+/**
+ * Ports freePort() has handed out in this process. The kernel can give the port it just freed to the
+ * next bind(0), so two servers started side by side (a cluster node and its bus, two instances) were
+ * given the same port; this set is the one state kept across calls, as it must outlive each of them.
+ */
+const handedOut = new Set<number>()
+
+/** A loopback port nothing listens on now, never one handed out before in this process. */
 export async function freePort (): Promise<number> {
+  for (;;) {
+    const port = await unusedPort()
+    if (handedOut.has(port)) continue
+    handedOut.add(port)
+    return port
+  }
+}
+
+async function unusedPort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -15,15 +32,34 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** How many free ports a redis-server start tries. */
+const BIND_ATTEMPTS = 3
+
+/**
+ * Runs `start` again when the redis-server it starts could not bind its port: a port found free can be
+ * taken before redis-server binds it (by another test file, or the kernel handing the same port out twice).
+ */
+export async function retryOnPortClash<T> (start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (error) {
+      if (attempt === BIND_ATTEMPTS || !(error instanceof Error) || !error.message.includes('Address already in use')) throw error
+    }
+  }
+}
+
 export class RedisServer {
   private process: ChildProcess | undefined
 
   private constructor (readonly port: number) {}
 
   static async start (t: Teardown): Promise<RedisServer> {
-    const server = await RedisServer.reserve(t)
-    await server.restart()
-    return server
+    return retryOnPortClash(async () => {
+      const server = await RedisServer.reserve(t)
+      await server.restart()
+      return server
+    })
   }
 
   /** A server with a free port of its own, not running until restart(): a Redis that comes up late. */
