@@ -1,6 +1,6 @@
 # proxyer: compiled in a build stage, run from a slim image with production dependencies only, as the node user.
 # docker build -t proxyer . && docker run -p 3002:3002 proxyer   (REDIS_URL=redis://... for cluster mode)
-# test/docker-build.test.ts replays the build stage's COPY and RUN lines and checks what the runtime stage copies.
+# test/docker-build.long.ts replays the build stage's COPY and RUN lines and checks what the runtime stage copies.
 
 # Node 24: an LTS supported until April 2028
 FROM node:24-bookworm-slim AS build
