@@ -18,7 +18,7 @@ if (config.WORKERS > 1 && cluster.isPrimary) {
   const { default: pino } = await import('pino')
   runWorkers(config, pino({ level: config.LOG_LEVEL }))
 } else {
-  const app = await buildApp(config)
+  const app = await buildApp(config).catch(cannotStart)
 
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ err, signal }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
@@ -26,5 +26,15 @@ if (config.WORKERS > 1 && cluster.isPrimary) {
     await app.close()
   })
 
-  await app.listen({ port: config.PORT, host: config.HOST })
+  await app.listen({ port: config.PORT, host: config.HOST }).catch(cannotStart)
+}
+
+/**
+ * What stops the start (Redis not answering, the port taken) is for a person to fix, like a bad setting:
+ * its sentence alone, the stack trace only when LOG_LEVEL asks for detail.
+ */
+function cannotStart (err: Error): never {
+  process.stderr.write(`proxyer could not start: ${err.message}\n`)
+  if (config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace') process.stderr.write(`${err.stack ?? ''}\n`)
+  process.exit(1)
 }
