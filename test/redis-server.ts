@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import type { Teardown } from './helper.js'
+import { parentDeathSignal } from './instance-process.js'
 
 /**
  * Ports freePort() has handed out in this process. The kernel can give the port it just freed to the
@@ -75,7 +76,9 @@ export class RedisServer {
 
   /** Starts it again on the same port, empty, as a Redis without persistence comes back. */
   async restart (): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // killed with the test process, should that die first (a killed run left redis-servers behind)
+    const [command, ...args] = [...parentDeathSignal('KILL'), 'redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     this.process = child
     await new Promise<void>((resolve, reject) => {
       let output = ''
