@@ -70,11 +70,14 @@ for (const mode of MODES) {
     t.match(await publisher.request({ action: 'subscribe', topic: 'zoo.>', since: { offset: 1, epoch: 'x' } }), { code: 'invalid_request' })
 
     // work queues: two jobs waiting, one of them taken by a worker
-    await publisher.request({ action: 'enqueue', queue: 'tickets', message: 1 })
-    await publisher.request({ action: 'enqueue', queue: 'tickets', message: 2 })
+    const held = await publisher.request({ action: 'enqueue', queue: 'tickets', message: 1 })
+    const behind = await publisher.request({ action: 'enqueue', queue: 'tickets', message: 2 })
     const worker = await connect()
     await worker.request({ action: 'consume', queue: 'tickets', prefetch: 1 })
     await worker.waitFor((f) => f.action === 'job')
+    // the places that changed reach the producer on their own (every POSITION_INTERVAL_MS): counted once they have come
+    await publisher.waitFor((f) => f.action === 'position' && f.job === held.job && f.position === 0)
+    await publisher.waitFor((f) => f.action === 'position' && f.job === behind.job && f.position === 1)
     for (const client of [a, b, patterned, publisher, catchingUp, worker]) await client.sync()
 
     const { families } = await scrape(url)
