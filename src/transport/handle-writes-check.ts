@@ -24,9 +24,11 @@ export async function checkHandleWrites (): Promise<HandleWrites | string> {
   const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS)
   const client = new Socket()
   try {
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const accepted = once(server, 'connection') as Promise<[Socket]>
+    // exclusive: in a node:cluster worker a shared listen(0) gives every worker the same port, and the
+    // primary handed one worker's check connection to another's server, which stalled the start
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true })
+    await once(server, 'listening', { signal })
+    const accepted = once(server, 'connection', { signal }) as Promise<[Socket]>
     client.connect((server.address() as AddressInfo).port, '127.0.0.1')
     const [socket] = await accepted
     // the reset's error (on a read or the queued write), which closes the socket

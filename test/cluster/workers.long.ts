@@ -28,6 +28,8 @@ t.test('WORKERS=2: both workers answer on the one port as distinct instances, an
     throw new Error(`${err.message}; answered by ${JSON.stringify([...answered])}, last ${JSON.stringify(last)}; the server said:\n${server.output}`)
   })
   t.same([...answered].sort(), ['host-1', 'host-2'], 'two instances, named after INSTANCE_ID')
+  // each worker's start-up check runs on a port of its own (a shared one crossed the workers' connections)
+  t.notMatch(server.output, 'the check of the Node internals for handle writes failed', 'both workers write through their handles')
 
   const sockets: TestClient[] = []
   for (let i = 0; i < 4; i++) {
