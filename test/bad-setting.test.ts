@@ -9,7 +9,7 @@ import { compiledServer } from './compiled-server.js'
 import { parentDeathSignal } from './instance-process.js'
 import { freePort } from './redis-server.js'
 
-// the first start of a run compiles the server, which takes seconds on a busy 2-core machine
+// run from TypeScript (tsx), the first start compiles the server, which takes seconds on a busy 2-core machine
 t.setTimeout(60_000)
 
 interface Ending {
