@@ -59,8 +59,9 @@ export default fp<{ clock?: Clock }>(async (fastify, options) => {
       })
       const clients = [...fastify.websocketServer.clients]
       for (const connection of connections.open) connection.close(CloseCode.goingAway, 'server shutting down')
-      // a client that does not answer the close frame is not waited for past half the shutdown budget
-      const grace = sleep(fastify.config.SHUTDOWN_TIMEOUT_MS / 2)
+      // a client that does not answer the close frame is not waited for past half the shutdown budget;
+      // unref'd, so a shutdown whose clients all closed does not hold the process until the grace ends
+      const grace = sleep(fastify.config.SHUTDOWN_TIMEOUT_MS / 2, undefined, { ref: false })
       await Promise.race([Promise.all(clients.map((client) => once(client, 'close'))), grace])
       for (const client of clients) client.terminate()
     }
