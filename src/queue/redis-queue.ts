@@ -62,7 +62,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     })
     subscriber.on('ready', () => {
       down = false
-      subscriber.subscribe(`${prefix}wake`, `${prefix}events`).catch(options.onError)
+      subscriber.subscribe(`${prefix}wake`, `${prefix}events`).then(() => { this.wakeups.wakeAll() }, options.onError)
     })
     this.timers = [
       setInterval(() => { this.sweep().catch(options.onError) }, options.sweepIntervalMs),

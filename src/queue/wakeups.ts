@@ -31,9 +31,20 @@ export class Wakeups {
   /** Ends every wait (the server is shutting down): waiting claims answer with what they have. */
   close (): void {
     this.closed = true
+    this.wakeAll()
+  }
+
+  /**
+   * Every waiting claim tries again: the wake-ups sent while the pub/sub link to Redis was down were
+   * lost, and a job queued then would otherwise wait for the next poll (30 s for a socket consumer).
+   */
+  wakeAll (): void {
     for (const [queue, set] of this.waiters) {
       this.waiters.delete(queue)
-      for (const waiter of set) waiter.wake()
+      for (const waiter of set) {
+        waiter.woken = true
+        waiter.wake()
+      }
     }
   }
 
