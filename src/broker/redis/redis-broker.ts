@@ -14,7 +14,9 @@ import { Publication } from '../publication.js'
 import { canCatchUp, Epochs } from '../position.js'
 import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
-import { defineScripts, type RedisClient } from './scripts.js'
+import { defineScripts, type RawPublished, type RedisClient } from './scripts.js'
+import { PublishBatches, type PendingPublish } from './publish-batches.js'
+import { forEachFrame } from './channel-message.js'
 import { RedisKeys } from './keys.js'
 import { ClusterFigures } from './cluster-figures.js'
 import { BridgeRelay } from './bridge-relay.js'
@@ -80,6 +82,11 @@ export class RedisBroker implements Broker {
   private readonly delivered = new Map<string, Position>()
   /** Live frames held per topic while it catches up after the subscriber connection came back. */
   private readonly catchingUp = new Map<string, Publication[]>()
+  private readonly publishes = new PublishBatches<RawPublished>(
+    async (topic, batch) => this.publishBatch(topic, batch),
+    (sends) => { this.inOneWrite(sends) }
+  )
+
   private closed = false
 
   constructor (private readonly options: RedisBrokerOptions) {
@@ -234,43 +241,52 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** publish.lua assigns the position, keeps and publishes the frame completed with it; with a key, once per TTL. */
+  /**
+   * publish.lua assigns the position, keeps and publishes the frame completed with it; with a key, once per
+   * TTL. The publishes to a topic in one turn go in one script call (PublishBatches).
+   */
   async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
-    const { topicTtlMs, history, idempotency, maxTopics } = this.options
-    const keys = this.keys
     const now = Date.now()
-    this.holdCommands()
-    let reply
-    try {
-      reply = await this.commands.proxyerPublish(
-        keys.stats(topic), keys.history(topic), keys.topicSubs(topic), keys.idempotency(topic, key ?? ''), keys.channel(topic),
-        publishFrameHead(topic, message), now, topicTtlMs, this.epochs.next(), history.size, history.ttlMs,
-        this.sharded ? 'SPUBLISH' : 'PUBLISH', this.figures.mayAddTopic(maxTopics) ? 1 : 0, key ?? '', idempotency.ttlMs,
-        history.topicMaxBytes
-      )
-    } catch (err) {
-      throw publishFailure(err as Error)
-    }
+    const reply = await this.publishes.add(topic, publishFrameHead(topic, message), key)
     // publish.lua answers 0 alone when the topic would be one too many
-    if (reply.length === 1) throw new TooManyTopicsError(maxTopics)
+    if (reply.length === 1) throw new TooManyTopicsError(this.options.maxTopics)
     const [subscribers, offset, epoch, isNew] = reply
     // a repeat under an idempotency key (three fields) published nothing
     if (isNew !== undefined) this.figures.notePublished(topic, now, isNew === 1)
     return { topic, subscribers, offset, epoch }
   }
 
+  private async publishBatch (topic: string, batch: Array<PendingPublish<RawPublished>>): Promise<RawPublished[]> {
+    const { topicTtlMs, history, idempotency, maxTopics } = this.options
+    const keys = this.keys
+    try {
+      return await this.commands.proxyerPublish(
+        keys.stats(topic), keys.history(topic), keys.topicSubs(topic), keys.channel(topic), Date.now(), topicTtlMs, this.epochs.next(), history.size, history.ttlMs, this.sharded ? 'SPUBLISH' : 'PUBLISH',
+        this.figures.mayAddTopic(maxTopics) ? 1 : 0, idempotency.ttlMs, history.topicMaxBytes,
+        ...batch.flatMap((publish) => [publish.head, publish.key === undefined ? '' : keys.idempotency(topic, publish.key)]))
+    } catch (err) {
+      throw publishFailure(err as Error)
+    }
+  }
+
   /**
-   * Sends the commands of this turn to Redis in one write, which it runs in one go: its pub/sub
-   * messages then reach every instance in one read each, and each subscriber gets them in one write.
+   * Sends a turn's publish scripts to Redis in one write, which it runs in one go: its pub/sub messages
+   * then reach every instance in one read each, and each subscriber gets them in one write.
    */
-  private holdCommands (): void {
+  private inOneWrite (sends: () => void): void {
     // a Redis Cluster client pipelines each node's commands of a turn itself (enableAutoPipelining)
-    if (this.commands instanceof Cluster) return
+    if (this.commands instanceof Cluster) {
+      sends()
+      return
+    }
     const stream = this.commands.stream
-    if (stream.writableCorked > 0) return
     stream.cork()
-    setImmediate(() => stream.uncork())
+    try {
+      sends()
+    } finally {
+      stream.uncork()
+    }
   }
 
   async history (topic: string, since: number | undefined, limit: number, maxBytes: number, newest = false): Promise<TopicHistory | undefined> {
@@ -339,15 +355,19 @@ export class RedisBroker implements Broker {
     await closeRedis(this.subscriber)
   }
 
-  /** A frame on a topic's channel, handed to the topic's local subscribers; other channels are the bridge's. */
-  private receive (channel: string, frame: Buffer): void {
+  /** A message on a topic's channel, its frames handed to the topic's local subscribers; other channels are the bridge's. */
+  private receive (channel: string, message: Buffer): void {
     if (!channel.startsWith(this.keys.channelPrefix)) {
-      this.bridge.relay(channel, frame)
+      this.bridge.relay(channel, message)
       return
     }
     const topic = this.keys.topicOf(channel)
     // the last local subscriber may have left while the message was on its way
     if (this.registry.subscriberCount(topic) === 0) return
+    forEachFrame(message, (frame) => this.receiveFrame(topic, frame))
+  }
+
+  private receiveFrame (topic: string, frame: Buffer): void {
     const held = this.catchingUp.get(topic)
     if (held !== undefined) {
       held.push(new Publication(frame, performance.now()))
@@ -372,9 +392,10 @@ export class RedisBroker implements Broker {
    * A frame on any topic, for the patterns here. Subscribers of the topic itself got it on the topic's
    * channel, unless that SUBSCRIBE is still on its way: then the pattern brings it to them.
    */
-  private receiveForPatterns (channel: string, frame: Buffer): void {
+  private receiveForPatterns (channel: string, message: Buffer): void {
     const topic = this.keys.topicOf(channel)
-    this.registry.publishToPatterns(topic, new Publication(frame, performance.now()), !this.channelsPending.has(topic))
+    const exactToo = !this.channelsPending.has(topic)
+    forEachFrame(message, (frame) => this.registry.publishToPatterns(topic, new Publication(frame, performance.now()), exactToo))
   }
 
   /** Where a topic's local subscribers start, unless messages delivered here already say more. */

@@ -30,11 +30,10 @@ declare module 'ioredis' {
   // the merged interface must repeat ioredis's type parameter, used or not
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface RedisCommander<Context> {
-    /** publish.lua */
-    proxyerPublish (stats: string, history: string, subs: string, idempotency: string, channel: string,
-      head: string, now: number, ttlMs: number, freshEpoch: string, historySize: number, historyTtlMs: number,
-      command: 'PUBLISH' | 'SPUBLISH', allowNew: 0 | 1, idempotencyKey: string, idempotencyTtlMs: number,
-      historyTopicMaxBytes: number): Promise<[number, number, string, 0 | 1] | [number, number, string] | [0]>
+    /** publish.lua, after these its further arguments: two per message (see the script). */
+    proxyerPublish (stats: string, history: string, subs: string, channel: string, now: number, ttlMs: number, freshEpoch: string,
+      historySize: number, historyTtlMs: number, command: 'PUBLISH' | 'SPUBLISH', allowNew: 0 | 1, idempotencyTtlMs: number,
+      historyTopicMaxBytes: number, ...messages: string[]): Promise<RawPublished[]>
     /** history.lua */
     proxyerHistory (stats: string, history: string, freshEpoch: string, since: number, limit: number, ttlMs: number,
       subscribing: 0 | 1, newest: 0 | 1, maxBytes: number, lostEpoch: string): Promise<[string, string, RawEntry[]] | null>
@@ -51,13 +50,15 @@ declare module 'ioredis' {
 
 /** id, connections, startedAt, lastSeenAt, [topic, subscribers, ...], [topic, delivered, ...], [topic, slow consumers, ...] */
 export type RawInstance = [string, string, string, string, string[], string[], string[]]
+/** subscribers, offset, epoch, new; or the first result under an idempotency key (three fields); or [0]: MAX_TOPICS reached. */
+export type RawPublished = [number, number, string, 0 | 1] | [number, number, string] | [0]
 /** offset, frame, time */
 export type RawEntry = [string, string, string]
 /** name, subscribers, delivered, slow consumers */
 export type RawPageRow = [string, number, number, number]
 
 export function defineScripts (redis: RedisClient): void {
-  redis.defineCommand('proxyerPublish', { numberOfKeys: 5, lua: PUBLISH })
+  redis.defineCommand('proxyerPublish', { numberOfKeys: 4, lua: PUBLISH })
   redis.defineCommand('proxyerHistory', { numberOfKeys: 2, lua: HISTORY })
   redis.defineCommand('proxyerCount', { numberOfKeys: 1, lua: read('counts.lua') })
   redis.defineCommand('proxyerFigures', { numberOfKeys: 1, lua: read('figures.lua') })
