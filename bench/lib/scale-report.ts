@@ -17,7 +17,7 @@ export interface ScaleResult {
 export const SCALE_USAGE = 'usage: npm run bench:scale -- [--rounds=N] [--instances=1,2,4,8] [--publishes=N] [--fanout=N] [--topics=N]'
 
 export function scaleOptions (args: string[], quick = false): ScaleOptions {
-  const options: ScaleOptions = { rounds: quick ? 1 : 3, instances: [1, 2, 4, 8], topics: 8, fanout: 100, publishes: quick ? 1000 : 2000, window: 32 }
+  const options: ScaleOptions = { rounds: quick ? 1 : 3, instances: [1, 2, 4, 8], topics: 8, fanout: 100, publishes: quick ? 2000 : 10_000, window: 32 }
   for (const arg of args) {
     const [name, value] = arg.replace(/^--/, '').split('=')
     const numbers = (value ?? '').split(',').map(Number)
