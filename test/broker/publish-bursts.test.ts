@@ -1,6 +1,6 @@
 /**
  * Bursts: many publishes read in one turn. In Redis mode an instance sends a turn's publishes to a topic in
- * one script call and Redis carries them to every instance in one channel message (publish-batches.ts);
+ * one script call and Redis carries them to every instance in one channel message (turn-batches.ts);
  * whatever the mode, each message reaches every subscriber once, in order, with its own offset, and keeps
  * its idempotency key and the history bound.
  */

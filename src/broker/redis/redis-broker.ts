@@ -15,7 +15,7 @@ import { canCatchUp, Epochs } from '../position.js'
 import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
 import { defineScripts, type RawPublished, type RedisClient } from './scripts.js'
-import { PublishBatches, type PendingPublish } from './publish-batches.js'
+import { TurnBatches } from './turn-batches.js'
 import { forEachFrame } from './channel-message.js'
 import { RedisKeys } from './keys.js'
 import { ClusterFigures } from './cluster-figures.js'
@@ -82,7 +82,8 @@ export class RedisBroker implements Broker {
   private readonly delivered = new Map<string, Position>()
   /** Live frames held per topic while it catches up after the subscriber connection came back. */
   private readonly catchingUp = new Map<string, Publication[]>()
-  private readonly publishes = new PublishBatches<RawPublished>(
+  /** The publishes to each topic in one turn, one script call for them (publish.lua). */
+  private readonly publishes = new TurnBatches<{ head: string, key: string | undefined }, RawPublished>(
     async (topic, batch) => this.publishBatch(topic, batch),
     (sends) => { this.inOneWrite(sends) }
   )
@@ -243,12 +244,12 @@ export class RedisBroker implements Broker {
 
   /**
    * publish.lua assigns the position, keeps and publishes the frame completed with it; with a key, once per
-   * TTL. The publishes to a topic in one turn go in one script call (PublishBatches).
+   * TTL. The publishes to a topic in one turn go in one script call (TurnBatches).
    */
   async publish (topic: string, message: unknown, key?: string): Promise<PublishResult> {
     if (!this.ready) throw new BrokerUnavailableError('Redis is not connected')
     const now = Date.now()
-    const reply = await this.publishes.add(topic, publishFrameHead(topic, message), key)
+    const reply = await this.publishes.add(topic, { head: publishFrameHead(topic, message), key })
     // publish.lua answers 0 alone when the topic would be one too many
     if (reply.length === 1) throw new TooManyTopicsError(this.options.maxTopics)
     const [subscribers, offset, epoch, isNew] = reply
@@ -257,7 +258,7 @@ export class RedisBroker implements Broker {
     return { topic, subscribers, offset, epoch }
   }
 
-  private async publishBatch (topic: string, batch: Array<PendingPublish<RawPublished>>): Promise<RawPublished[]> {
+  private async publishBatch (topic: string, batch: Array<{ head: string, key: string | undefined }>): Promise<RawPublished[]> {
     const { topicTtlMs, history, idempotency, maxTopics } = this.options
     const keys = this.keys
     try {

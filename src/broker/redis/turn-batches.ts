@@ -1,0 +1,59 @@
+/**
+ * The requests of one kind made during one event-loop turn, gathered per name (a topic, a queue) so that
+ * one script call serves them all: Redis runs one script instead of one each, and whatever it sends on
+ * pub/sub goes out once for them. They leave when the turn's I/O is done (setImmediate), which is when a
+ * corked connection wrote its commands anyway: gathering them costs a request no wait.
+ */
+
+/** A request waiting for its turn's batch. */
+export interface Pending<Item, Result> {
+  item: Item
+  resolve: (result: Result) => void
+  reject: (err: Error) => void
+}
+
+/** Requests under one name in one script call at most; a longer turn's take several, in order. */
+export const BATCH_MAX = 100
+
+export class TurnBatches<Item, Result> {
+  private pending = new Map<string, Array<Pending<Item, Result>>>()
+  private scheduled = false
+
+  /**
+   * `send` runs one name's batch and answers per request, in order; `sendAll` wraps the sends of one
+   * turn (to put them in one write).
+   */
+  constructor (
+    private readonly send: (name: string, items: Item[]) => Promise<Result[]>,
+    private readonly sendAll: (sends: () => void) => void
+  ) {}
+
+  async add (name: string, item: Item): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      const batch = this.pending.get(name)
+      if (batch === undefined) this.pending.set(name, [{ item, resolve, reject }])
+      else batch.push({ item, resolve, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(this.flush)
+      }
+    })
+  }
+
+  private readonly flush = (): void => {
+    const pending = this.pending
+    this.pending = new Map()
+    this.scheduled = false
+    this.sendAll(() => {
+      for (const [name, requests] of pending) {
+        for (let from = 0; from < requests.length; from += BATCH_MAX) {
+          const batch = requests.slice(from, from + BATCH_MAX)
+          this.send(name, batch.map((request) => request.item)).then(
+            (results) => { for (const [i, request] of batch.entries()) request.resolve(results[i]) },
+            (err: Error) => { for (const request of batch) request.reject(err) }
+          )
+        }
+      }
+    })
+  }
+}
