@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import { BrokerUnavailableError } from '../broker/broker.js'
 import { closeRedis } from '../broker/redis/close-redis.js'
 import { TokenSource } from './job-id.js'
+import { TurnBatches } from '../broker/redis/turn-batches.js'
 import { loadScripts, type RunScript } from './redis-scripts.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
@@ -41,6 +42,21 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   private readonly consumptions: Consumptions
   private readonly now: Clock
   private readonly tokens = new TokenSource()
+  /** A turn's enqueues to a queue in one script call: [job id, message, idempotency key] each. */
+  private readonly enqueues = new TurnBatches<[string, string, string], [number, string]>(
+    async (queue, jobs) => {
+      const { maxLength, idempotency } = this.options.limits
+      return await this.script('enqueue', [queue, maxLength, idempotency.ttlMs, ...jobs.flat()]) as Array<[number, string]>
+    },
+    (sends) => { this.inOneWrite(sends) }
+  )
+
+  /** A turn's acks on a queue in one script call: [job id, receipt, result] each. */
+  private readonly acks = new TurnBatches<[string, string, string], HoldOutcome>(
+    async (queue, acks) => await this.script('ack', [queue, ...acks.flat()]) as HoldOutcome[],
+    (sends) => { this.inOneWrite(sends) }
+  )
+
   private closed = false
 
   constructor (private readonly options: RedisQueueOptions) {
@@ -51,8 +67,8 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     this.consumptions = new Consumptions(this, this.consumers, options)
     const { subscriber, prefix } = options
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === `${prefix}wake`) this.wakeups.wake(message)
-      else this.watchers.finish(JSON.parse(message) as JobEvent)
+      if (channel === `${prefix}wake`) this.woken(message)
+      else for (const event of [JSON.parse(message) as JobEvent | JobEvent[]].flat()) this.watchers.finish(event)
     })
     // ioredis retries by itself; an outage is reported once, and the channels are subscribed again after it
     let down = false
@@ -88,6 +104,17 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     return this.command(async () => this.run(name, [prefix, this.now(), limits.maxAttempts, limits.resultTtlMs, limits.queueTtlMs], args))
   }
 
+  /** Sends a turn's batched scripts in one write. */
+  private inOneWrite (sends: () => void): void {
+    const stream = this.options.commands.stream
+    stream.cork()
+    try {
+      sends()
+    } finally {
+      stream.uncork()
+    }
+  }
+
   /** A command or script; Redis away (or not answering) is a BrokerUnavailableError, which callers answer with 503. */
   private async command<T> (run: (commands: RedisQueueOptions['commands']) => Promise<T>): Promise<T> {
     try {
@@ -109,10 +136,16 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     if (this.ready) await this.script('sweep', [1000])
   }
 
+  /** A wake-up from enqueue.lua or a job back in line: `QUEUE`, or `COUNT QUEUE` for several jobs. */
+  private woken (message: string): void {
+    const space = message.indexOf(' ')
+    const queue = message.slice(space + 1)
+    for (let jobs = space === -1 ? 1 : Number(message.slice(0, space)); jobs > 0; jobs--) this.wakeups.wake(queue)
+  }
+
   async enqueue (queue: string, message: unknown, key?: string): Promise<EnqueueResult> {
-    const { maxLength, idempotency } = this.options.limits
-    const [position, job] = await this.script('enqueue', [queue, this.tokens.next(), JSON.stringify(message) ?? 'null', maxLength, key ?? '', idempotency.ttlMs]) as [number, string]
-    if (position < 0) throw new QueueFullError(queue, maxLength)
+    const [position, job] = await this.enqueues.add(queue, [this.tokens.next(), JSON.stringify(message) ?? 'null', key ?? ''])
+    if (position < 0) throw new QueueFullError(queue, this.options.limits.maxLength)
     return { queue, job, position }
   }
 
@@ -128,7 +161,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   }
 
   async ack (queue: string, job: string, receipt: string, result: unknown): Promise<HoldOutcome> {
-    return await this.script('ack', [queue, job, receipt, JSON.stringify(result) ?? 'null']) as HoldOutcome
+    return this.acks.add(queue, [job, receipt, JSON.stringify(result) ?? 'null'])
   }
 
   async nack (queue: string, job: string, receipt: string, error: string | undefined, delayMs: number): Promise<HoldOutcome> {

@@ -27,6 +27,29 @@ t.test('a long-poll on one instance is answered at once by a job enqueued on ano
   t.match(await b.ack(job, claimed.receipt, 'ok'), { status: 200 }, 'acked on the other instance')
 })
 
+t.test('a batch ack on one instance tells each producer on another of its job, through one events message', async (t) => {
+  const redis = await RedisServer.start(t)
+  const a = await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'a' })
+  const b = await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'b' })
+  const events: string[] = []
+  const watcher = redis.client(t)
+  watcher.on('message', (_channel: string, message: string) => events.push(message))
+  await watcher.subscribe('proxyer:q:events')
+  const producers = await Promise.all(Array.from({ length: 20 }, async () => TestClient.connect(t, b.wsUrl)))
+  const enqueued = await Promise.all(producers.map(async (p, i) => p.request({ action: 'enqueue', queue: 'bookings', message: { seat: i } })))
+  const held = await new QueueClient(a.url).claim({ max: 20 })
+  t.equal(held.length, 20)
+  const acked = await call(`${a.url}/queues/bookings/ack`, 'POST', { jobs: held.map(({ job, receipt }) => ({ job, receipt, result: { ticket: job } })) })
+  t.ok(acked.body.results.every((r: { status: number }) => r.status === 200), 'all acked')
+  await Promise.all(producers.map(async (p, i) => {
+    const done = await p.waitFor((f) => f.action === 'done')
+    t.same(done, { action: 'done', queue: 'bookings', job: enqueued[i].job, result: { ticket: enqueued[i].job } })
+  }))
+  await watcher.ping()
+  t.equal(events.length, 1, 'the 20 outcomes crossed Redis in one message')
+  t.equal((JSON.parse(events[0]) as unknown[]).length, 20)
+})
+
 t.test('one Idempotency-Key POSTed to two instances at the same moment queues one job', async (t) => {
   const redis = await RedisServer.start(t)
   const a = new QueueClient((await startApp(t, { REDIS_URL: redis.url, INSTANCE_ID: 'a' })).url)

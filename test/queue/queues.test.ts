@@ -4,7 +4,7 @@ import { type Env, eventually, MODES, type RunningApp } from '../helper.js'
 import { call, QueueClient } from './http.js'
 import type { ClaimedJob, JobEvent } from '../../src/queue/work-queue.js'
 
-// 16 scenarios, each in both modes: half of the runs with a redis-server of their own
+// 18 scenarios, each in both modes: half of the runs with a redis-server of their own
 t.setTimeout(300_000)
 
 interface Scenario {
@@ -14,6 +14,38 @@ interface Scenario {
 }
 
 const scenarios: Scenario[] = [
+  {
+    name: 'enqueues made at the same moment each get a job and a place of their own; a key sent twice among them queues one',
+    run: async (t, _app, q) => {
+      const replies = await Promise.all([
+        ...Array.from({ length: 30 }, async (_, i) => q.enqueue({ seat: i })),
+        q.enqueue('keyed', 'order-7'),
+        q.enqueue('keyed', 'order-7')
+      ])
+      t.ok(replies.every((r) => r.status === 201), 'every enqueue accepted')
+      const keyed = replies.slice(30)
+      t.same(keyed[0].body, keyed[1].body, 'the key\'s two enqueues got the same job and place')
+      const unique = replies.slice(0, 31)
+      t.equal(new Set(unique.map((r) => r.body.job)).size, 31, '31 jobs, each its own id')
+      t.same(unique.map((r) => r.body.position).sort((a, b) => a - b), Array.from({ length: 31 }, (_, i) => i + 1), 'places 1 to 31, each once')
+      const claimed = await q.claim({ max: 100 })
+      const byPlace = [...unique].sort((a, b) => a.body.position - b.body.position).map((r) => r.body.job)
+      t.same(claimed.map((j) => j.job), byPlace, 'claimed in the order of their places')
+    }
+  },
+  {
+    name: 'a batch ack of 30 held jobs: each done once, a job named twice in it refused the second time',
+    run: async (t, { url }, q) => {
+      await Promise.all(Array.from({ length: 30 }, async (_, i) => q.enqueue({ seat: i })))
+      const held = await q.claim({ max: 30 })
+      const jobs = [...held, held[0]].map(({ job, receipt }, i) => ({ job, receipt, result: { ticket: i } }))
+      const batch = await call(`${url}/queues/bookings/ack`, 'POST', { jobs })
+      t.same(batch.body.results, [...held.map(({ job }) => ({ job, status: 200 })), { job: held[0].job, status: 409, code: 'not_held' }])
+      t.match((await q.job(held[29].job)).body, { state: 'done', result: { ticket: 29 } }, 'each its own result')
+      t.match((await q.job(held[0].job)).body, { state: 'done', result: { ticket: 0 } }, 'the refused repeat changed nothing')
+      t.match((await q.stats()).body, { waiting: 0, active: 0, done: 30 })
+    }
+  },
   {
     name: 'enqueue, claim, ack: the producer reads the result, the figures count it',
     run: async (t, { url }, q) => {

@@ -29,8 +29,13 @@ local function finish (queue, id, state)
   redis.call('HINCRBY', key('meta', queue), state, 1)
 end
 
+-- a job's outcome as JSON; the events channel carries one, or an array of several (ack.lua)
+local function eventJson (kind, queue, id, rest)
+  return '{"type":"' .. kind .. '","queue":' .. cjson.encode(queue) .. ',"job":' .. cjson.encode(id) .. rest .. '}'
+end
+
 local function event (kind, queue, id, rest)
-  redis.call('PUBLISH', p .. 'events', '{"type":"' .. kind .. '","queue":' .. cjson.encode(queue) .. ',"job":' .. cjson.encode(id) .. rest .. '}')
+  redis.call('PUBLISH', p .. 'events', eventJson(kind, queue, id, rest))
 end
 
 -- back in line at its old place, which is the front
