@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 import { BrokerUnavailableError } from '../broker/broker.js'
 import { closeRedis } from '../broker/redis/close-redis.js'
 import { TokenSource } from './job-id.js'
-import { TurnBatches } from '../broker/redis/turn-batches.js'
+import { inOneWrite, TurnBatches } from '../broker/redis/turn-batches.js'
 import { loadScripts, type RunScript } from './redis-scripts.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
@@ -48,13 +48,13 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
       const { maxLength, idempotency } = this.options.limits
       return await this.script('enqueue', [queue, maxLength, idempotency.ttlMs, ...jobs.flat()]) as Array<[number, string]>
     },
-    (sends) => { this.inOneWrite(sends) }
+    (sends) => { inOneWrite(this.options.commands.stream, sends) }
   )
 
   /** A turn's acks on a queue in one script call: [job id, receipt, result] each. */
   private readonly acks = new TurnBatches<[string, string, string], HoldOutcome>(
     async (queue, acks) => await this.script('ack', [queue, ...acks.flat()]) as HoldOutcome[],
-    (sends) => { this.inOneWrite(sends) }
+    (sends) => { inOneWrite(this.options.commands.stream, sends) }
   )
 
   private closed = false
@@ -102,17 +102,6 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   private async script (name: Parameters<RunScript>[0], args: Array<string | number>): Promise<unknown> {
     const { prefix, limits } = this.options
     return this.command(async () => this.run(name, [prefix, this.now(), limits.maxAttempts, limits.resultTtlMs, limits.queueTtlMs], args))
-  }
-
-  /** Sends a turn's batched scripts in one write. */
-  private inOneWrite (sends: () => void): void {
-    const stream = this.options.commands.stream
-    stream.cork()
-    try {
-      sends()
-    } finally {
-      stream.uncork()
-    }
   }
 
   /** A command or script; Redis away (or not answering) is a BrokerUnavailableError, which callers answer with 503. */

@@ -15,7 +15,7 @@ import { canCatchUp, Epochs } from '../position.js'
 import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
 import { defineScripts, type RawPublished, type RedisClient } from './scripts.js'
-import { TurnBatches } from './turn-batches.js'
+import { inOneWrite, TurnBatches } from './turn-batches.js'
 import { forEachFrame } from './channel-message.js'
 import { RedisKeys } from './keys.js'
 import { ClusterFigures } from './cluster-figures.js'
@@ -85,7 +85,8 @@ export class RedisBroker implements Broker {
   /** The publishes to each topic in one turn, one script call for them (publish.lua). */
   private readonly publishes = new TurnBatches<{ head: string, key: string | undefined }, RawPublished>(
     async (topic, batch) => this.publishBatch(topic, batch),
-    (sends) => { this.inOneWrite(sends) }
+    // a Redis Cluster client pipelines each node's commands of a turn itself (enableAutoPipelining)
+    (sends) => { if (this.commands instanceof Cluster) sends(); else inOneWrite(this.commands.stream, sends) }
   )
 
   private closed = false
@@ -268,25 +269,6 @@ export class RedisBroker implements Broker {
         ...batch.flatMap((publish) => [publish.head, publish.key === undefined ? '' : keys.idempotency(topic, publish.key)]))
     } catch (err) {
       throw publishFailure(err as Error)
-    }
-  }
-
-  /**
-   * Sends a turn's publish scripts to Redis in one write, which it runs in one go: its pub/sub messages
-   * then reach every instance in one read each, and each subscriber gets them in one write.
-   */
-  private inOneWrite (sends: () => void): void {
-    // a Redis Cluster client pipelines each node's commands of a turn itself (enableAutoPipelining)
-    if (this.commands instanceof Cluster) {
-      sends()
-      return
-    }
-    const stream = this.commands.stream
-    stream.cork()
-    try {
-      sends()
-    } finally {
-      stream.uncork()
     }
   }
 

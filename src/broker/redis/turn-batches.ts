@@ -57,3 +57,16 @@ export class TurnBatches<Item, Result> {
     })
   }
 }
+
+/**
+ * A batcher's `sendAll` on one Redis connection: the turn's scripts go out in one write, which Redis runs
+ * in one go, so its pub/sub messages for them reach each subscriber in one read.
+ */
+export function inOneWrite (stream: { cork: () => void, uncork: () => void }, sends: () => void): void {
+  stream.cork()
+  try {
+    sends()
+  } finally {
+    stream.uncork()
+  }
+}
