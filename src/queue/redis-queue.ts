@@ -57,6 +57,21 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
     (sends) => { inOneWrite(this.options.commands.stream, sends) }
   )
 
+  /**
+   * A turn's claims on a queue with one visibility (named 'VISIBILITY QUEUE') in one script call: each asks
+   * for up to its `max` jobs, and takes them from the jobs handed out, in the order the claims came.
+   */
+  private readonly claims = new TurnBatches<number, RawJob[]>(
+    async (name, wanted) => {
+      const space = name.indexOf(' ')
+      const receipts = Array.from({ length: wanted.reduce((sum, max) => sum + max, 0) }, () => this.tokens.next())
+      const jobs = await this.script('claim', [name.slice(space + 1), Number(name.slice(0, space)), ...receipts]) as RawJob[]
+      let from = 0
+      return wanted.map((max) => jobs.slice(from, (from += max)))
+    },
+    (sends) => { inOneWrite(this.options.commands.stream, sends) }
+  )
+
   private closed = false
 
   constructor (private readonly options: RedisQueueOptions) {
@@ -140,8 +155,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
 
   async claim (queue: string, options: ClaimOptions): Promise<ClaimedJob[]> {
     const attempt = async (): Promise<ClaimedJob[]> => {
-      const receipts = Array.from({ length: options.max }, () => this.tokens.next())
-      const raw = await this.script('claim', [queue, options.visibilityMs, ...receipts]) as RawJob[]
+      const raw = await this.claims.add(`${options.visibilityMs} ${queue}`, options.max)
       return raw.map(([job, receipt, message, attempt, enqueuedAt]) =>
         ({ job, receipt, message: JSON.parse(message), attempt, enqueuedAt: new Date(Number(enqueuedAt)).toISOString() }))
     }

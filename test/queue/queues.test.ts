@@ -4,7 +4,7 @@ import { type Env, eventually, MODES, type RunningApp } from '../helper.js'
 import { call, QueueClient } from './http.js'
 import type { ClaimedJob, JobEvent } from '../../src/queue/work-queue.js'
 
-// 18 scenarios, each in both modes: half of the runs with a redis-server of their own
+// 19 scenarios, each in both modes: half of the runs with a redis-server of their own
 t.setTimeout(300_000)
 
 interface Scenario {
@@ -31,6 +31,18 @@ const scenarios: Scenario[] = [
       const claimed = await q.claim({ max: 100 })
       const byPlace = [...unique].sort((a, b) => a.body.position - b.body.position).map((r) => r.body.job)
       t.same(claimed.map((j) => j.job), byPlace, 'claimed in the order of their places')
+    }
+  },
+  {
+    name: 'claims made at the same moment share the line: each job to one of them, none over its max, in line order',
+    run: async (t, _app, q) => {
+      const jobs = []
+      for (let i = 0; i < 12; i++) jobs.push((await q.enqueue({ seat: i })).body.job)
+      const claims = await Promise.all([4, 4, 4, 4, 4].map(async (max) => q.claim({ max })))
+      t.ok(claims.every((claimed) => claimed.length <= 4), `each at most its max: ${claims.map((c) => c.length).join(', ')}`)
+      const claimed = claims.flat().map((j) => j.job)
+      t.same([...claimed].sort(), [...jobs].sort(), 'the 12 jobs, each claimed once')
+      for (const batch of claims) t.same(batch.map((j) => j.job), jobs.filter((job) => batch.some((j) => j.job === job)), 'each claim\'s jobs in line order')
     }
   },
   {
