@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis'
 import { BrokerUnavailableError } from '../broker/broker.js'
 import { closeRedis } from '../broker/redis/close-redis.js'
 import { TokenSource } from './job-id.js'
-import { inOneWrite, TurnBatches } from '../broker/redis/turn-batches.js'
+import { TurnBatches, TurnWrites } from '../broker/redis/turn-batches.js'
 import { loadScripts, type RunScript } from './redis-scripts.js'
 import { JobWatchers, type PositionSource } from './job-watchers.js'
 import { Wakeups } from './wakeups.js'
@@ -42,19 +42,22 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   private readonly consumptions: Consumptions
   private readonly now: Clock
   private readonly tokens = new TokenSource()
+  /** The turn's batched scripts (and a heartbeat asked for meanwhile) leave in one write. */
+  private readonly turn = new TurnWrites(() => this.options.commands.stream)
+  private beatDue = false
   /** A turn's enqueues to a queue in one script call: [job id, message, idempotency key] each. */
   private readonly enqueues = new TurnBatches<[string, string, string], [number, string]>(
+    this.turn,
     async (queue, jobs) => {
       const { maxLength, idempotency } = this.options.limits
       return await this.script('enqueue', [queue, maxLength, idempotency.ttlMs, ...jobs.flat()]) as Array<[number, string]>
-    },
-    (sends) => { inOneWrite(this.options.commands.stream, sends) }
+    }
   )
 
   /** A turn's acks on a queue in one script call: [job id, receipt, result] each. */
   private readonly acks = new TurnBatches<[string, string, string], HoldOutcome>(
-    async (queue, acks) => await this.script('ack', [queue, ...acks.flat()]) as HoldOutcome[],
-    (sends) => { inOneWrite(this.options.commands.stream, sends) }
+    this.turn,
+    async (queue, acks) => await this.script('ack', [queue, ...acks.flat()]) as HoldOutcome[]
   )
 
   /**
@@ -62,14 +65,14 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
    * for up to its `max` jobs, and takes them from the jobs handed out, in the order the claims came.
    */
   private readonly claims = new TurnBatches<number, RawJob[]>(
+    this.turn,
     async (name, wanted) => {
       const space = name.indexOf(' ')
       const receipts = Array.from({ length: wanted.reduce((sum, max) => sum + max, 0) }, () => this.tokens.next())
       const jobs = await this.script('claim', [name.slice(space + 1), Number(name.slice(0, space)), ...receipts]) as RawJob[]
       let from = 0
       return wanted.map((max) => jobs.slice(from, (from += max)))
-    },
-    (sends) => { inOneWrite(this.options.commands.stream, sends) }
+    }
   )
 
   private closed = false
@@ -77,7 +80,15 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   constructor (private readonly options: RedisQueueOptions) {
     this.now = options.now ?? Date.now
     this.run = loadScripts(options.commands)
-    this.consumers = new ConsumerCounts(() => this.beat())
+    // a count that changes many times in a turn (HTTP long-polls come and go) is written once, at its end
+    this.consumers = new ConsumerCounts(() => {
+      if (this.beatDue) return
+      this.beatDue = true
+      this.turn.schedule(() => {
+        this.beatDue = false
+        this.beat()
+      })
+    })
     this.watchers = new JobWatchers(this, options.limits.positionIntervalMs, options.onError)
     this.consumptions = new Consumptions(this, this.consumers, options)
     const { subscriber, prefix } = options

@@ -15,7 +15,7 @@ import { canCatchUp, Epochs } from '../position.js'
 import { publishFrameHead, publishFramePosition, resumedFrame } from '../../contract/frames.js'
 import type { Position } from '../../contract/schemas.js'
 import { defineScripts, type RawPublished, type RedisClient } from './scripts.js'
-import { inOneWrite, TurnBatches } from './turn-batches.js'
+import { TurnBatches, TurnWrites } from './turn-batches.js'
 import { forEachFrame } from './channel-message.js'
 import { RedisKeys } from './keys.js'
 import { ClusterFigures } from './cluster-figures.js'
@@ -84,9 +84,9 @@ export class RedisBroker implements Broker {
   private readonly catchingUp = new Map<string, Publication[]>()
   /** The publishes to each topic in one turn, one script call for them (publish.lua). */
   private readonly publishes = new TurnBatches<{ head: string, key: string | undefined }, RawPublished>(
-    async (topic, batch) => this.publishBatch(topic, batch),
     // a Redis Cluster client pipelines each node's commands of a turn itself (enableAutoPipelining)
-    (sends) => { if (this.commands instanceof Cluster) sends(); else inOneWrite(this.commands.stream, sends) }
+    new TurnWrites(() => this.commands instanceof Cluster ? undefined : this.commands.stream),
+    async (topic, batch) => this.publishBatch(topic, batch)
   )
 
   private closed = false

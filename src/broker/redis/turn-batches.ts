@@ -15,17 +15,46 @@ export interface Pending<Item, Result> {
 /** Requests under one name in one script call at most; a longer turn's take several, in order. */
 export const BATCH_MAX = 100
 
+/**
+ * The flushes of one owner's batches during a turn, run together when its I/O is done; on one Redis
+ * connection inside one cork, so the turn's scripts of every kind leave in one write, which Redis runs in
+ * one go (its pub/sub messages for them then reach each subscriber in one read).
+ */
+export class TurnWrites {
+  private due: Array<() => void> = []
+
+  /**
+   * `stream` is read at each flush: ioredis gives a connection a new stream when it reconnects. It gives
+   * none for a Redis Cluster client, which pipelines each node's commands of a turn itself.
+   */
+  constructor (private readonly stream: () => { cork: () => void, uncork: () => void } | undefined) {}
+
+  schedule (flush: () => void): void {
+    if (this.due.length === 0) setImmediate(this.run)
+    this.due.push(flush)
+  }
+
+  private readonly run = (): void => {
+    const due = this.due
+    this.due = []
+    const stream = this.stream()
+    stream?.cork()
+    try {
+      for (const flush of due) flush()
+    } finally {
+      stream?.uncork()
+    }
+  }
+}
+
 export class TurnBatches<Item, Result> {
   private pending = new Map<string, Array<Pending<Item, Result>>>()
   private scheduled = false
 
-  /**
-   * `send` runs one name's batch and answers per request, in order; `sendAll` wraps the sends of one
-   * turn (to put them in one write).
-   */
+  /** `send` runs one name's batch and answers per request, in order; `turn` runs the flush. */
   constructor (
-    private readonly send: (name: string, items: Item[]) => Promise<Result[]>,
-    private readonly sendAll: (sends: () => void) => void
+    private readonly turn: TurnWrites,
+    private readonly send: (name: string, items: Item[]) => Promise<Result[]>
   ) {}
 
   async add (name: string, item: Item): Promise<Result> {
@@ -35,7 +64,7 @@ export class TurnBatches<Item, Result> {
       else batch.push({ item, resolve, reject })
       if (!this.scheduled) {
         this.scheduled = true
-        setImmediate(this.flush)
+        this.turn.schedule(this.flush)
       }
     })
   }
@@ -44,29 +73,14 @@ export class TurnBatches<Item, Result> {
     const pending = this.pending
     this.pending = new Map()
     this.scheduled = false
-    this.sendAll(() => {
-      for (const [name, requests] of pending) {
-        for (let from = 0; from < requests.length; from += BATCH_MAX) {
-          const batch = requests.slice(from, from + BATCH_MAX)
-          this.send(name, batch.map((request) => request.item)).then(
-            (results) => { for (const [i, request] of batch.entries()) request.resolve(results[i]) },
-            (err: Error) => { for (const request of batch) request.reject(err) }
-          )
-        }
+    for (const [name, requests] of pending) {
+      for (let from = 0; from < requests.length; from += BATCH_MAX) {
+        const batch = requests.slice(from, from + BATCH_MAX)
+        this.send(name, batch.map((request) => request.item)).then(
+          (results) => { for (const [i, request] of batch.entries()) request.resolve(results[i]) },
+          (err: Error) => { for (const request of batch) request.reject(err) }
+        )
       }
-    })
-  }
-}
-
-/**
- * A batcher's `sendAll` on one Redis connection: the turn's scripts go out in one write, which Redis runs
- * in one go, so its pub/sub messages for them reach each subscriber in one read.
- */
-export function inOneWrite (stream: { cork: () => void, uncork: () => void }, sends: () => void): void {
-  stream.cork()
-  try {
-    sends()
-  } finally {
-    stream.uncork()
+    }
   }
 }
