@@ -264,7 +264,8 @@ export class RedisBroker implements Broker {
     const keys = this.keys
     try {
       return await this.commands.proxyerPublish(
-        keys.stats(topic), keys.history(topic), keys.topicSubs(topic), keys.channel(topic), Date.now(), topicTtlMs, this.epochs.next(), history.size, history.ttlMs, this.sharded ? 'SPUBLISH' : 'PUBLISH',
+        keys.stats(topic), keys.history(topic), keys.topicSubs(topic), keys.channel(topic),
+        Date.now(), topicTtlMs, this.epochs.next(), history.size, history.ttlMs, this.sharded ? 'SPUBLISH' : 'PUBLISH',
         this.figures.mayAddTopic(maxTopics) ? 1 : 0, idempotency.ttlMs, history.topicMaxBytes,
         ...batch.flatMap((publish) => [publish.head, publish.key === undefined ? '' : keys.idempotency(topic, publish.key)]))
     } catch (err) {
