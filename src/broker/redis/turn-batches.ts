@@ -47,6 +47,7 @@ export class TurnWrites {
   }
 }
 
+/** Gathers the requests of a turn by name and sends each name's in one call (in BATCH_MAX pieces at most). */
 export class TurnBatches<Item, Result> {
   private pending = new Map<string, Array<Pending<Item, Result>>>()
   private scheduled = false
