@@ -1,16 +1,16 @@
--- Included in publish.lua (scripts.ts joins them when it loads them). Adds a batch's entries ({ offset,
--- frame } each) to a topic's history stream and keeps it
+-- Included in publish.lua (scripts.ts joins them when it loads them). Adds a batch's frames, at offsets
+-- from `first` on, to a topic's history stream and keeps it
 -- within HISTORY_SIZE messages and HISTORY_TOPIC_MAX_BYTES, the oldest going first and the newest always
 -- staying. The bytes kept are counted in the topic's stats hash (field historyBytes), a key of the topic's
 -- own hash slot: the bound holds on a Redis Cluster too. HISTORY_MAX_BYTES, over all topics, would need keys
 -- on every slot in one script, so Redis mode leaves it to HISTORY_TOPIC_MAX_BYTES x MAX_TOPICS and maxmemory.
-local function keepHistory (stats, history, entries, now, size, ttl, topicMaxBytes)
+local function keepHistory (stats, history, first, frames, now, size, ttl, topicMaxBytes)
   -- an expired (or deleted) stream took its bytes with it
   if redis.call('EXISTS', history) == 0 then redis.call('HSET', stats, 'historyBytes', 0) end
   local added = 0
-  for _, entry in ipairs(entries) do
-    redis.call('XADD', history, entry[1] .. '-0', 'f', entry[2], 't', now)
-    added = added + #entry[2]
+  for i, frame in ipairs(frames) do
+    redis.call('XADD', history, (first + i - 1) .. '-0', 'f', frame, 't', now)
+    added = added + #frame
   end
   redis.call('PEXPIRE', history, ttl)
   local kept = redis.call('HINCRBY', stats, 'historyBytes', added)

@@ -21,7 +21,7 @@ local now, ttl, fresh, size, historyTtl, command, allowNew, idempotencyTtl, maxB
   ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
 local subscribers = tonumber(redis.call('HGET', subs, '') or '0')
 local new = redis.call('HEXISTS', stats, 'published') == 0
-local results, entries, frames = {}, {}, {}
+local results, frames = {}, {}
 local epoch, offset
 for i = 1, (#ARGV - 9) / 2 do
   local head, idempotent = ARGV[8 + 2 * i], ARGV[9 + 2 * i]
@@ -39,7 +39,6 @@ for i = 1, (#ARGV - 9) / 2 do
     end
     offset = offset + 1
     local frame = head .. FRAME_TAIL[1] .. offset .. FRAME_TAIL[2] .. epoch .. FRAME_TAIL[3]
-    entries[#entries + 1] = { offset, frame }
     frames[#frames + 1] = frame
     if idempotent then rememberResult(idempotent, idempotencyTtl, subscribers, offset, epoch) end
     results[i] = { subscribers, offset, epoch, new and 1 or 0 }
@@ -49,7 +48,7 @@ end
 if #frames > 0 then
   redis.call('HSET', stats, 'offset', offset, 'lastPublishedAt', now)
   redis.call('HINCRBY', stats, 'published', #frames)
-  if size > 0 then keepHistory(stats, history, entries, now, size, historyTtl, maxBytes) end
+  if size > 0 then keepHistory(stats, history, offset - #frames + 1, frames, now, size, historyTtl, maxBytes) end
   redis.call(command, channel, table.concat(frames, '\n'))
 end
 return results
