@@ -4,7 +4,9 @@
 -- One wake-up goes out for all the jobs put in line: 'COUNT QUEUE' when more than one (a queue name holds no space).
 local queue, maxLength, idemTtl = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local wait, delayed, meta = key('wait', queue), key('delayed', queue), key('meta', queue)
-local results, added = {}, 0
+-- the line's length at the start, and the jobs this script added to it: counted once, not per job
+local length, added = redis.call('ZCARD', wait) + redis.call('ZCARD', delayed), 0
+local results = {}
 for i = 9, #ARGV, 3 do
   local id, message, idemKey = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   -- queue names hold no '|', so queue and key cannot run into one another
@@ -13,7 +15,7 @@ for i = 9, #ARGV, 3 do
   if earlier then
     local position, job = string.match(earlier, '^(%d+) (.*)$')
     results[#results + 1] = { tonumber(position), job }
-  elseif redis.call('ZCARD', wait) + redis.call('ZCARD', delayed) >= maxLength then
+  elseif length + added >= maxLength then
     results[#results + 1] = { -1 }
   else
     local seq = redis.call('HINCRBY', meta, 'seq', 1)
