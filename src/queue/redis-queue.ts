@@ -154,8 +154,7 @@ export class RedisWorkQueue implements WorkQueue, PositionSource {
   /** A wake-up from enqueue.lua or a job back in line: `QUEUE`, or `COUNT QUEUE` for several jobs. */
   private woken (message: string): void {
     const space = message.indexOf(' ')
-    const queue = message.slice(space + 1)
-    for (let jobs = space === -1 ? 1 : Number(message.slice(0, space)); jobs > 0; jobs--) this.wakeups.wake(queue)
+    this.wakeups.wake(message.slice(space + 1), space === -1 ? 1 : Number(message.slice(0, space)))
   }
 
   async enqueue (queue: string, message: unknown, key?: string): Promise<EnqueueResult> {

@@ -13,19 +13,20 @@ export class Wakeups {
   private closed = false
 
   /**
-   * One job came into line: the longest-waiting claim tries again. One, not all: every claim that
-   * tries after the job is in line takes it or finds it taken, so waking the others would only make
+   * `jobs` jobs came into line: as many of the longest-waiting claims try again. No more: every claim
+   * that tries after a job is in line takes it or finds it taken, so waking the others would only make
    * them ask for nothing (in Redis mode, a script each).
    */
-  wake (queue: string): void {
+  wake (queue: string, jobs = 1): void {
     const set = this.waiters.get(queue)
-    const first = set?.values().next()
-    if (set === undefined || first === undefined || first.done === true) return
-    const waiter = first.value
-    set.delete(waiter)
+    if (set === undefined) return
+    for (const waiter of set) {
+      if (jobs-- === 0) break
+      set.delete(waiter)
+      waiter.woken = true
+      waiter.wake()
+    }
     if (set.size === 0) this.waiters.delete(queue)
-    waiter.woken = true
-    waiter.wake()
   }
 
   /** Ends every wait (the server is shutting down): waiting claims answer with what they have. */
