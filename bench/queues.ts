@@ -5,8 +5,9 @@
  * keep-alive); BullMQ's producer calls Redis directly (`Queue.add`). Workers: HTTP claims in batches with a
  * batch ack, or socket consumers with a prefetch; BullMQ's `Worker`. For each: jobs a second and the CPU
  * every process spent per job (bench client, proxyer, redis-server), then enqueue-to-claim latency at a
- * paced 1,000 jobs/s. `npm run bench:queues [-- --rounds N]`, or `npm run bench -- queues`. The figures
- * move with the machine's load: note `uptime` beside them.
+ * paced 1,000 jobs/s. `npm run bench:queues [-- --rounds N] [-- --profile]`, or `npm run bench -- queues`.
+ * The figures move with the machine's load: note `uptime` beside them. With --profile the proxyer servers
+ * run under --cpu-prof, and each phase prints its window for `bench/profile-summary.ts --window=`.
  */
 import { spawn } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
@@ -31,21 +32,26 @@ const PACED_MS = 3000
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
 const now = (): number => performance.timeOrigin + performance.now()
+const monotonicUs = (): bigint => process.hrtime.bigint() / 1000n
 
 interface Phase {
   /** Jobs a second. */
   rate: number
+  /** FROM:TO on CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's timestamps. */
+  window: string
   /** CPU µs per job: the bench client, the server (none for BullMQ), redis-server (none for embedded). */
   clientUs: number
   serverUs: number
   redisUs: number
 }
 
+type CpuPerJob = Pick<Phase, 'clientUs' | 'serverUs' | 'redisUs'>
+
 /** CPU time of the three processes, to charge each phase its own cost. */
 class CpuMeter {
   constructor (private readonly serverPid: number | undefined, private readonly redisPid: number) {}
 
-  start (): () => Omit<Phase, 'rate'> & { jobs: (jobs: number) => Omit<Phase, 'rate'> } {
+  start (): () => CpuPerJob & { jobs: (jobs: number) => CpuPerJob } {
     const client = process.cpuUsage()
     const server = this.serverPid === undefined ? 0 : cpuTimeMs(this.serverPid, CLOCK_TICKS)
     const redis = cpuTimeMs(this.redisPid, CLOCK_TICKS)
@@ -64,9 +70,10 @@ class CpuMeter {
 async function measured (meter: CpuMeter, jobs: number, work: () => Promise<void>): Promise<Phase> {
   const stop = meter.start()
   const began = now()
+  const from = monotonicUs()
   await work()
   const seconds = (now() - began) / 1000
-  return { rate: jobs / seconds, ...stop().jobs(jobs) }
+  return { rate: jobs / seconds, window: `${from}:${monotonicUs()}`, ...stop().jobs(jobs) }
 }
 
 async function until (done: () => boolean): Promise<void> {
@@ -130,6 +137,7 @@ async function measure (target: Target, meter: CpuMeter, round: number, name: st
     phases.set(path, phase)
     const cpu = `CPU µs/job: client ${phase.clientUs.toFixed(0)}, server ${phase.serverUs.toFixed(0)}, redis ${phase.redisUs.toFixed(0)}`
     console.log(`${name}: ${path}: ${Math.round(phase.rate).toLocaleString('en')} jobs/s (${cpu})`)
+    if (PROFILE && target.pid !== undefined) console.log(`  profile: npx tsx bench/profile-summary.ts ${PROFILES}/CPU.*.${target.pid}.*.cpuprofile --window=${phase.window}`)
   }
   for (const producer of target.producers) report(`enqueue ${producer}`, await fill(target, meter, `fill-${producer}-${round}`, producer))
   // each worker path drains one of the filled queues
@@ -192,9 +200,14 @@ function summary (results: Map<string, Figures[]>): void {
 
 const roundsAt = process.argv.indexOf('--rounds')
 const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 1
+const PROFILE = process.argv.includes('--profile')
+const PROFILES = 'bench/results/profiles'
 // the built server when there is one (npm run bench builds it), else through tsx
 const built = 'dist/src/server.js'
-const serverArgv = process.argv.includes('--tsx') || !existsSync(built) ? ['--import', 'tsx', 'src/server.ts'] : [built]
+const serverArgv = [
+  ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : []),
+  ...(process.argv.includes('--tsx') || !existsSync(built) ? ['--import', 'tsx', 'src/server.ts'] : [built])
+]
 const uptime = (): string => execFileSync('uptime').toString().trim()
 const load = [uptime()]
 console.log(`proxyer from ${serverArgv.at(-1) as string}; ${load[0]}`)
