@@ -192,9 +192,9 @@ async function runAgainstEmbedded (variant: Variant, settings: RunSettings): Pro
 }
 
 /** The work-queue step, in its own process: it starts its own Redis, servers and BullMQ, and prints its own figures. */
-function runQueues (quick: boolean, proxyer: ProxyerRuntime): void {
+function runQueues (quick: boolean, profile: boolean, proxyer: ProxyerRuntime): void {
   log('running the work-queue step (bench/queues.ts)')
-  const args = [join(benchDir, 'queues.ts'), '--rounds', quick ? '1' : '3', ...(proxyer.label === 'tsx' ? ['--tsx'] : [])]
+  const args = [join(benchDir, 'queues.ts'), '--rounds', quick ? '1' : '3', ...(proxyer.label === 'tsx' ? ['--tsx'] : []), ...(profile ? ['--profile'] : [])]
   const result = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'inherit' })
   if (result.status !== 0) log(`the work-queue step failed (exit ${String(result.status)})`)
 }
@@ -240,7 +240,7 @@ async function main (): Promise<void> {
       runs.push(variant.scenario === 'cluster' && server === 'proxyer' ? await runAgainstEmbedded(variant, settings) : await runQuietest(variant, server, settings))
     }
   }
-  if (options.queues) runQueues(options.quick, proxyer)
+  if (options.queues) runQueues(options.quick, options.profile, proxyer)
   // the queue step alone: its figures are printed, and the last suite's latest.json is kept
   if (variants.length === 0 && !options.scale) return
   const seconds = (performance.now() - started) / 1000

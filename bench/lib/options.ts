@@ -29,7 +29,7 @@ scenarios: ${SCENARIOS.join(', ')}, queues, scale (all when none is named)
 --retries=N  run again, at most N times (default 1), when other processes took more than 20% of a
            core during the measurement; the attempt with the least such load is kept
 --profile  run the servers with node --cpu-prof (bench/results/profiles/; summarize with
-           npx tsx bench/profile-summary.ts FILE)
+           npx tsx bench/profile-summary.ts FILE; each run, and each queues phase, prints its window)
 --servers  the servers to measure, in this order (all four by default; Nchan is left out with a note when
            nginx or its module is missing)`
 
