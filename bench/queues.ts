@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from './lib/launch.js'
 import { cpuTimeMs } from './lib/proc.js'
 import { median } from './lib/median.js'
+import { PROFILE_FLAGS, monotonicUs, summaryCommand } from './lib/profiles.js'
 import { bullmqTarget, proxyerTarget, type Target } from './queue-clients.js'
 
 /** Jobs per throughput phase. */
@@ -32,13 +33,13 @@ const PACED_MS = 3000
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
 const now = (): number => performance.timeOrigin + performance.now()
-const monotonicUs = (): bigint => process.hrtime.bigint() / 1000n
 
 interface Phase {
   /** Jobs a second. */
   rate: number
-  /** FROM:TO on CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's timestamps. */
-  window: string
+  /** The phase on CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's timestamps. */
+  fromUs: number
+  toUs: number
   /** CPU µs per job: the bench client, the server (none for BullMQ), redis-server (none for embedded). */
   clientUs: number
   serverUs: number
@@ -73,7 +74,7 @@ async function measured (meter: CpuMeter, jobs: number, work: () => Promise<void
   const from = monotonicUs()
   await work()
   const seconds = (now() - began) / 1000
-  return { rate: jobs / seconds, window: `${from}:${monotonicUs()}`, ...stop().jobs(jobs) }
+  return { rate: jobs / seconds, fromUs: from, toUs: monotonicUs(), ...stop().jobs(jobs) }
 }
 
 async function until (done: () => boolean): Promise<void> {
@@ -137,7 +138,7 @@ async function measure (target: Target, meter: CpuMeter, round: number, name: st
     phases.set(path, phase)
     const cpu = `CPU µs/job: client ${phase.clientUs.toFixed(0)}, server ${phase.serverUs.toFixed(0)}, redis ${phase.redisUs.toFixed(0)}`
     console.log(`${name}: ${path}: ${Math.round(phase.rate).toLocaleString('en')} jobs/s (${cpu})`)
-    if (PROFILE && target.pid !== undefined) console.log(`  profile: npx tsx bench/profile-summary.ts ${PROFILES}/CPU.*.${target.pid}.*.cpuprofile --window=${phase.window}`)
+    if (PROFILE && target.pid !== undefined) console.log(`  profile: ${summaryCommand(target.pid, phase.fromUs, phase.toUs)}`)
   }
   for (const producer of target.producers) report(`enqueue ${producer}`, await fill(target, meter, `fill-${producer}-${round}`, producer))
   // each worker path drains one of the filled queues
@@ -201,11 +202,10 @@ function summary (results: Map<string, Figures[]>): void {
 const roundsAt = process.argv.indexOf('--rounds')
 const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 1
 const PROFILE = process.argv.includes('--profile')
-const PROFILES = 'bench/results/profiles'
 // the built server when there is one (npm run bench builds it), else through tsx
 const built = 'dist/src/server.js'
 const serverArgv = [
-  ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : []),
+  ...(PROFILE ? PROFILE_FLAGS : []),
   ...(process.argv.includes('--tsx') || !existsSync(built) ? ['--import', 'tsx', 'src/server.ts'] : [built])
 ]
 const uptime = (): string => execFileSync('uptime').toString().trim()

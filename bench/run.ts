@@ -18,6 +18,7 @@ import { USAGE, parseOptions } from './lib/options.js'
 import { otherLoad, targetTable, tables, targets, type RunRecord } from './lib/report.js'
 import { startServers, stopServers, type ProxyerRuntime } from './lib/servers.js'
 import { nchanMissing } from './lib/nchan.js'
+import { PROFILE_FLAGS, summaryCommand } from './lib/profiles.js'
 import { runScale, scaleOptions, type ScaleResult } from './lib/scale-report.js'
 import type { Durations, GeneratorMessage, ServerKind, Task, TaskResult } from './lib/types.js'
 
@@ -127,7 +128,7 @@ async function runOne (variant: Variant, server: ServerKind, settings: RunSettin
     record.notes = result.notes
     const { windowStartUs, windowEndUs } = result.metrics
     if (nodeFlags.length > 0 && server !== 'nchan' && typeof windowStartUs === 'number' && typeof windowEndUs === 'number') {
-      record.notes.push(`profiled: npx tsx bench/profile-summary.ts bench/results/profiles/CPU.*.${setup.processes[0].pid}.*.cpuprofile --window=${windowStartUs}:${windowEndUs}`)
+      record.notes.push(`profiled: ${summaryCommand(setup.processes[0].pid, windowStartUs, windowEndUs)}`)
     }
     const crashed = setup.processes.find((p) => p.exited)
     if (crashed !== undefined) record.notes.push(`${crashed.name} exited during the run: ${crashed.output().slice(-500)}`)
@@ -226,7 +227,7 @@ async function main (): Promise<void> {
   const machine = describeMachine(pinning)
   if (!pinning) log('taskset or a second core is missing: server and generator share the cores, figures are rough')
 
-  const nodeFlags = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(benchDir, 'results', 'profiles')}`] : []
+  const nodeFlags = options.profile ? PROFILE_FLAGS : []
   const settings: RunSettings = {
     durations, clusterRounds: CLUSTER_ROUNDS[mode], machine, proxyer, waitMs: options.waitSeconds * 1000, retries: options.retries, nodeFlags
   }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { coreBusyPct, coreTimes, cpuTimeMs, type CoreTimes } from '../lib/proc.js'
 import { GENERATOR_CORE, SERVER_CORE } from '../lib/cores.js'
+import { monotonicUs } from '../lib/profiles.js'
 import type { Task } from '../lib/types.js'
 
 export interface Snapshot {
@@ -21,7 +22,7 @@ export interface Snapshot {
 export function snapshot (task: Task, delivered: number, published: number): Snapshot {
   return {
     at: performance.now(),
-    monotonicUs: Number(process.hrtime.bigint() / 1000n),
+    monotonicUs: monotonicUs(),
     generatorCpu: process.cpuUsage(),
     ...processTimes(task),
     delivered,
